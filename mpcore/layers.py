@@ -1,0 +1,127 @@
+"""Feed-forward layers as forward/backward pairs (cs231n style).
+
+Every ``*_forward`` returns ``(out, cache)``; the matching ``*_backward`` takes the upstream
+gradient ``dout`` (same shape as ``out``) and the cache, and returns gradients with respect to
+each input in order. Pure functions: nothing is stored between calls and no argument is
+modified.
+
+Convention: **rows are examples**. ``x`` is (N, D), a weight matrix is (D, H) so that a layer
+computes ``x @ W + b``. (The course writes column vectors, ``W x + b`` with W of shape (H, D);
+our ``W`` is its transpose.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, log_softmax
+
+
+def affine_forward(x, W, b):
+    """Affine map.
+
+    Parameters
+    ----------
+    x : (N, D) inputs.  W : (D, H) weights.  b : (H,) biases.
+
+    Returns
+    -------
+    out : (N, H);  cache : (x, W).
+
+    Notes
+    -----
+    .. math:: \\text{out} = x W + b
+    """
+    return x @ W + b, (x, W)
+
+
+def affine_backward(dout, cache):
+    """Gradients of the affine map: ``dx = dout W^T``, ``dW = x^T dout``, ``db = sum_n dout``.
+
+    Returns ``(dx (N, D), dW (D, H), db (H,))``.
+    """
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def sigmoid_forward(z):
+    """Logistic sigmoid :math:`\\sigma(z) = 1 / (1 + e^{-z})` (overflow-safe). Cache: the output."""
+    s = expit(z)
+    return s, s
+
+
+def sigmoid_backward(dout, cache):
+    """:math:`\\partial \\sigma / \\partial z = \\sigma (1 - \\sigma)`."""
+    s = cache
+    return dout * s * (1.0 - s)
+
+
+def relu_forward(z):
+    """:math:`\\max(0, z)`. Cache: the mask ``z > 0``."""
+    mask = z > 0
+    return z * mask, mask
+
+
+def relu_backward(dout, cache):
+    """Gradient passes where the input was positive."""
+    return dout * cache
+
+
+def softmax(scores):
+    """Row-wise softmax of (N, V) scores, computed as exp(log_softmax) for stability."""
+    return np.exp(log_softmax(scores, axis=1))
+
+
+def softmax_cross_entropy(scores, y):
+    """Mean cross-entropy of a softmax over classes, and its gradient.
+
+    Parameters
+    ----------
+    scores : (N, V) unnormalised log-probabilities.  y : (N,) int labels in [0, V).
+
+    Returns
+    -------
+    loss : float;  dscores : (N, V).
+
+    Notes
+    -----
+    .. math::
+        p = \\mathrm{softmax}(s), \\quad L = -\\frac{1}{N}\\sum_n \\log p_{n, y_n},
+        \\quad \\frac{\\partial L}{\\partial s} = \\frac{1}{N}(p - \\mathrm{onehot}(y))
+    """
+    N = scores.shape[0]
+    logp = log_softmax(scores, axis=1)
+    rows = np.arange(N)
+    loss = -logp[rows, y].mean()
+    dscores = np.exp(logp)
+    dscores[rows, y] -= 1.0
+    dscores /= N
+    return float(loss), dscores
+
+
+def embedding_forward(idx, R):
+    """Look up rows of the embedding matrix.
+
+    Parameters
+    ----------
+    idx : (N, K) int word indices in [0, V).  R : (V, D) embedding matrix.
+
+    Returns
+    -------
+    out : (N, K, D) with ``out[n, k] = R[idx[n, k]]``;  cache : (idx, V).
+    """
+    return R[idx], (idx, R.shape[0])
+
+
+def embedding_backward(dout, cache):
+    """Gradient of the lookup: every occurrence of a word adds its row gradient.
+
+    A word used twice in one batch must receive **both** gradients, so the rows are summed
+    with ``np.add.at`` (``dR[idx] += dout`` would keep only one of them).
+
+    Returns ``dR`` (V, D).
+    """
+    idx, V = cache
+    D = dout.shape[-1]
+    dR = np.zeros((V, D), dtype=dout.dtype)
+    np.add.at(dR, idx.ravel(), dout.reshape(-1, D))
+    return dR
