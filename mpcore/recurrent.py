@@ -21,7 +21,8 @@ big matmul after it.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+
+from .layers import sigmoid
 
 CELL_GATES = {"rnn": ("h",), "lstm": ("i", "f", "o", "c"), "gru": ("z", "r", "h")}
 
@@ -95,9 +96,9 @@ def lstm_step_forward(x_t, h_prev, c_prev, p):
         \\tilde c = \\tanh(x_t W_{xc} + h_{t-1} W_{hc} + b_c), \\quad
         c_t = f \\odot c_{t-1} + i \\odot \\tilde c, \\quad h_t = o \\odot \\tanh(c_t)
     """
-    i = expit(x_t @ p["W_xi"] + h_prev @ p["W_hi"] + p["b_i"])
-    f = expit(x_t @ p["W_xf"] + h_prev @ p["W_hf"] + p["b_f"])
-    o = expit(x_t @ p["W_xo"] + h_prev @ p["W_ho"] + p["b_o"])
+    i = sigmoid(x_t @ p["W_xi"] + h_prev @ p["W_hi"] + p["b_i"])
+    f = sigmoid(x_t @ p["W_xf"] + h_prev @ p["W_hf"] + p["b_f"])
+    o = sigmoid(x_t @ p["W_xo"] + h_prev @ p["W_ho"] + p["b_o"])
     c_tilde = np.tanh(x_t @ p["W_xc"] + h_prev @ p["W_hc"] + p["b_c"])
     c_t = f * c_prev + i * c_tilde
     tanh_c = np.tanh(c_t)
@@ -147,8 +148,8 @@ def gru_step_forward(x_t, h_prev, p):
 
     ``torch.nn.GRU`` instead applies r after the matmul, ``r * (h W_hh + b)``: a different model.
     """
-    z = expit(x_t @ p["W_xz"] + h_prev @ p["W_hz"] + p["b_z"])
-    r = expit(x_t @ p["W_xr"] + h_prev @ p["W_hr"] + p["b_r"])
+    z = sigmoid(x_t @ p["W_xz"] + h_prev @ p["W_hz"] + p["b_z"])
+    r = sigmoid(x_t @ p["W_xr"] + h_prev @ p["W_hr"] + p["b_r"])
     rh = r * h_prev
     h_tilde = np.tanh(x_t @ p["W_xh"] + rh @ p["W_hh"] + p["b_h"])
     h_t = z * h_prev + (1.0 - z) * h_tilde
@@ -207,7 +208,7 @@ def sequence_forward(X, p, cell):
         for t in range(T):
             A = XW[:, t] + np.matmul(Hs[t], W_h)  # (4, N, H): i, f, o, c~
             a = acts[t]
-            expit(A[:3], out=a[:3])
+            sigmoid(A[:3], out=a[:3])
             np.tanh(A[3], out=a[3])
             np.multiply(a[1], Cs[t], out=Cs[t + 1])
             Cs[t + 1] += a[0] * a[3]  # c_t = f c_{t-1} + i c~
@@ -219,7 +220,7 @@ def sequence_forward(X, p, cell):
         for t in range(T):
             h = Hs[t]
             a = acts[t]
-            expit(XW[:2, t] + np.matmul(h, W_h[:2]), out=a[:2])  # z, r
+            sigmoid(XW[:2, t] + np.matmul(h, W_h[:2]), out=a[:2])  # z, r
             np.multiply(a[1], h, out=RH[t])  # r h_{t-1}
             np.tanh(XW[2, t] + RH[t] @ W_h[2], out=a[2])  # h~
             np.multiply(a[0], h - a[2], out=Hs[t + 1])

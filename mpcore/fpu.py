@@ -1,0 +1,78 @@
+"""Flush-to-zero for float32 recurrent training (x86-64 only).
+
+Over 150 steps of backpropagation through time, float32 gradients decay into the *denormal*
+range (below 1.2e-38), where x86 CPUs fall back to slow microcode: matmuls get 60-190x slower.
+The CPU's MXCSR register has two bits that treat denormals as zero -- FTZ (results) and DAZ
+(inputs). Such tiny gradients are numerically irrelevant, so flushing them changes nothing
+that matters and restores full speed. float64 never gets there (its denormals start at 2e-308).
+
+MXCSR is per thread: :func:`flush_denormals` sets it for the calling thread, through glibc's
+``fegetenv`` / ``fesetenv``. OpenBLAS worker threads started earlier keep their own flags, so
+for float32 recurrent training run BLAS with one thread (``threadpoolctl.threadpool_limits(1)``,
+also the faster setting at these shapes) or set the flag before numpy starts its pool.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+from contextlib import contextmanager
+
+_FTZ_DAZ = (1 << 15) | (1 << 6)
+_MXCSR_OFFSET = 28  # glibc x86-64 fenv_t: 28 bytes of x87 state, then the 32-bit mxcsr
+
+
+def _libm():
+    if platform.machine().lower() not in ("x86_64", "amd64") or platform.system() != "Linux":
+        return None
+    name = ctypes.util.find_library("m")
+    return ctypes.CDLL(name) if name else None
+
+
+def _get_env(libm):
+    env = ctypes.create_string_buffer(32)
+    if libm.fegetenv(env) != 0:
+        raise OSError("fegetenv failed")
+    return env
+
+
+def available() -> bool:
+    """True where the flags can be set (Linux on x86-64 with glibc)."""
+    return _libm() is not None
+
+
+def get_mxcsr() -> int:
+    """The calling thread's MXCSR register."""
+    libm = _libm()
+    if libm is None:
+        raise OSError("MXCSR is only reachable on Linux x86-64")
+    return int.from_bytes(_get_env(libm).raw[_MXCSR_OFFSET : _MXCSR_OFFSET + 4], "little")
+
+
+def set_flush_denormals(enabled: bool) -> bool:
+    """Turn FTZ+DAZ on or off for the calling thread; returns the previous state."""
+    libm = _libm()
+    if libm is None:
+        raise OSError("flush-to-zero is only supported on Linux x86-64 in mpcore")
+    env = _get_env(libm)
+    mxcsr = int.from_bytes(env.raw[_MXCSR_OFFSET : _MXCSR_OFFSET + 4], "little")
+    new = (mxcsr | _FTZ_DAZ) if enabled else (mxcsr & ~_FTZ_DAZ)
+    ctypes.memmove(ctypes.addressof(env) + _MXCSR_OFFSET, new.to_bytes(4, "little"), 4)
+    if libm.fesetenv(env) != 0:
+        raise OSError("fesetenv failed")
+    return bool(mxcsr & _FTZ_DAZ == _FTZ_DAZ)
+
+
+@contextmanager
+def flush_denormals(enabled: bool = True):
+    """Context manager: denormals flushed to zero inside, previous state restored after.
+    A no-op where the flags are unavailable."""
+    if not available():
+        yield False
+        return
+    before = set_flush_denormals(enabled)
+    try:
+        yield True
+    finally:
+        set_flush_denormals(before)

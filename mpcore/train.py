@@ -1,0 +1,203 @@
+"""Training loops shared by all three models.
+
+* :func:`sgd` -- mini-batch SGD with momentum exactly as the course defines it,
+
+  .. math:: \\Delta W(n) = -\\eta \\nabla J + \\alpha \\Delta W(n-1), \\qquad W \\leftarrow W + \\Delta W(n),
+
+  one seeded permutation of the examples per epoch (data and labels indexed together),
+  optional gradient-norm clipping (here in the loop, never inside a loss), early stopping on
+  the validation loss with patience, restoring the best weights.
+* :func:`lbfgs` -- full-batch L-BFGS through ``scipy.optimize`` (UFLDL's choice for the
+  sparse autoencoder).
+
+A NaN or infinite loss stops training with :class:`TrainingDiverged`, which carries the best
+weights seen so far and the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+from tqdm.auto import tqdm
+
+from . import _checks
+
+
+@dataclass(frozen=True)
+class SGDConfig:
+    """Hyperparameters of :func:`sgd`. ``patience`` epochs without a better validation loss stop
+    training; ``clip_norm`` (or None) caps the global gradient norm of each step."""
+
+    lr: float = 0.1
+    momentum: float = 0.85
+    batch_size: int = 32
+    epochs: int = 50
+    patience: int = 5
+    clip_norm: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        _checks.number("lr (learning rate η)", self.lr, low=0, low_open=True)
+        _checks.number("momentum (α)", self.momentum, low=0, high=1, high_open=True)
+        _checks.positive_int("batch_size", self.batch_size)
+        _checks.positive_int("epochs", self.epochs)
+        _checks.positive_int("patience", self.patience)
+        if self.clip_norm is not None:
+            _checks.number("clip_norm", self.clip_norm, low=0, low_open=True)
+        if not isinstance(self.seed, int):
+            raise ValueError(f"seed must be an int, got {self.seed!r}")
+
+
+@dataclass
+class History:
+    """Per-epoch record: ``train_loss`` is the mean mini-batch loss of the epoch; ``val_loss`` and
+    any other validation metric are measured on the whole validation set after the epoch."""
+
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    best_epoch: int = -1  # 0-based index of the epoch whose weights were kept
+    stopped: str = ""  # "max epochs", "early stopping", "converged" or "diverged"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite. ``.params`` holds the best weights, ``.history`` the record."""
+
+    def __init__(self, message, params, history):
+        super().__init__(message)
+        self.params = params
+        self.history = history
+
+
+def _global_norm(grads) -> float:
+    return float(np.sqrt(sum(np.vdot(g, g) for g in grads.values())))
+
+
+def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, validate=None,
+        progress: bool = True, desc: str = "training"):
+    """Train ``params`` (a copy; the caller's arrays are untouched) with SGD + momentum.
+
+    Parameters
+    ----------
+    loss_and_grads : ``f(params, *batch) -> (loss, grads)``, e.g.
+        ``lambda p, X, y: sequence.loss_and_grads(p, X, y, cell="gru")``.
+    params : initial parameters.
+    train : tuple of arrays with the same number of rows, e.g. ``(X,)`` or ``(X, y)``; each
+        mini-batch takes the same rows of every array.
+    config : :class:`SGDConfig`.
+    validate : ``f(params) -> {"loss": float, ...}`` on the validation set, called after every
+        epoch; its ``"loss"`` drives early stopping, ``"acc"`` (if given) is recorded. Without
+        it, the epoch's mean training loss is used.
+    progress : show a tqdm progress bar over epochs.
+
+    Returns
+    -------
+    (best params, :class:`History`)
+    """
+    if not isinstance(config, SGDConfig):
+        raise ValueError(f"config must be an SGDConfig, got {type(config)}")
+    train = tuple(np.asarray(a) for a in train)
+    if not train or len(train[0]) == 0:
+        raise ValueError("train data is empty: need at least one example")
+    for a in train[1:]:
+        _checks.same_length("train[0]", train[0], "another train array", a)
+    N = len(train[0])
+    rng = np.random.default_rng(config.seed)
+    params = {k: np.array(v, copy=True) for k, v in params.items()}
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    best, best_loss, since_best = None, np.inf, 0
+    hist = History()
+    bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        perm = rng.permutation(N)
+        total = 0.0
+        for s in range(0, N, config.batch_size):
+            idx = perm[s : s + config.batch_size]
+            loss, grads = loss_and_grads(params, *(a[idx] for a in train))
+            if not np.isfinite(loss):
+                hist.stopped = "diverged"
+                raise TrainingDiverged(
+                    f"{desc}: loss became {loss} in epoch {epoch + 1} (learning rate {config.lr} too high? "
+                    f"try a smaller lr or clip_norm); best weights (epoch {hist.best_epoch + 1}) kept in .params",
+                    best if best is not None else params, hist)
+            total += loss * len(idx)
+            if config.clip_norm is not None:
+                norm = _global_norm(grads)
+                if norm > config.clip_norm:
+                    grads = {k: g * (config.clip_norm / norm) for k, g in grads.items()}
+            for k, g in grads.items():
+                v = velocity[k]
+                v *= config.momentum
+                v -= config.lr * g  # ΔW(n) = -η ∇J + α ΔW(n-1)
+                params[k] += v
+        hist.train_loss.append(total / N)
+        metrics = validate(params) if validate is not None else {"loss": total / N}
+        val_loss = float(metrics["loss"])
+        hist.val_loss.append(val_loss)
+        if "acc" in metrics:
+            hist.val_acc.append(float(metrics["acc"]))
+        if progress:
+            bar.set_postfix(train=f"{total / N:.4f}", val=f"{val_loss:.4f}")
+        if not np.isfinite(val_loss):
+            hist.stopped = "diverged"
+            raise TrainingDiverged(f"{desc}: validation loss became {val_loss} in epoch {epoch + 1}; best weights kept",
+                                   best if best is not None else params, hist)
+        if val_loss < best_loss:
+            best_loss, since_best, hist.best_epoch = val_loss, 0, epoch
+            best = {k: v.copy() for k, v in params.items()}
+        else:
+            since_best += 1
+            if since_best >= config.patience:
+                hist.stopped = "early stopping"
+                break
+    else:
+        hist.stopped = "max epochs"
+    bar.close()
+    return best, hist
+
+
+def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, progress: bool = True, desc: str = "L-BFGS"):
+    """Minimise a full-batch cost ``loss_and_grads(params) -> (loss, grads)`` with L-BFGS.
+
+    Returns (params, :class:`History`) with the cost after every iteration in ``train_loss``.
+    """
+    maxiter = _checks.positive_int("maxiter", maxiter)
+    keys = list(params)
+    shapes = [np.shape(params[k]) for k in keys]
+    sizes = [int(np.prod(s)) for s in shapes]
+    dtype = np.result_type(*params.values())
+
+    def unflatten(theta):
+        out, s = {}, 0
+        for k, shape, n in zip(keys, shapes, sizes):
+            out[k] = theta[s : s + n].reshape(shape).astype(dtype, copy=False)
+            s += n
+        return out
+
+    def fun(theta):
+        loss, grads = loss_and_grads(unflatten(theta))
+        if not np.isfinite(loss):
+            raise TrainingDiverged(f"{desc}: cost became {loss}", unflatten(theta), hist)
+        return loss, np.concatenate([np.ravel(grads[k]) for k in keys]).astype(np.float64)
+
+    hist = History()
+    bar = tqdm(total=maxiter, desc=desc, disable=not progress, leave=False)
+
+    def callback(intermediate_result):
+        hist.train_loss.append(float(intermediate_result.fun))
+        bar.update(1)
+        if progress:
+            bar.set_postfix(cost=f"{intermediate_result.fun:.5f}")
+
+    theta0 = np.concatenate([np.ravel(params[k]) for k in keys]).astype(np.float64)
+    res = minimize(fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
+                   options={"maxiter": maxiter, "maxcor": 20})
+    bar.close()
+    hist.best_epoch = len(hist.train_loss) - 1
+    hist.stopped = "converged" if res.success else "max iterations"
+    return unflatten(res.x), hist
