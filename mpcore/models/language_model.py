@@ -126,6 +126,5 @@ def nearest_words(params: dict, words: list[str], word: str, k: int = 5) -> list
     R = params["R"]
     j = words.index(word)
     dist = np.linalg.norm(R - R[j], axis=1)
-    dist[j] = np.inf
-    order = np.argsort(dist, kind="stable")[:k]
+    order = [i for i in np.argsort(dist, kind="stable") if i != j][:k]
     return [(words[i], float(dist[i])) for i in order]

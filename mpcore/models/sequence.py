@@ -72,7 +72,9 @@ def _check(params, X, cell):
     names = cell_param_names(cell)
     missing = [k for k in names + ["W1"] if k not in params]
     if missing:
-        raise ValueError(f"params for cell {cell!r} lack {missing} (have {sorted(params)}); was it made for another cell?")
+        raise ValueError(
+            f"params for cell {cell!r} lack {missing} (have {sorted(params)}); were they made for another cell?"
+        )
     C, H = np.shape(params[names[0]])
     L = n_mlp_layers(params)
     shapes = {n: ((C, H) if n.startswith("W_x") else (H, H) if n.startswith("W_h") else (H,)) for n in names}

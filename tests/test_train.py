@@ -1,0 +1,112 @@
+"""The shared trainer: course momentum rule, seeded shuffling, early stopping, clipping, NaN stop."""
+
+import numpy as np
+import pytest
+
+from mpcore import fpu
+from mpcore.models import autoencoder
+from mpcore.train import SGDConfig, TrainingDiverged, lbfgs, sgd
+
+
+def quadratic(p, X):
+    """L = mean over rows of 0.5 ||w - x||^2 -> minimum at the mean row."""
+    d = p["w"] - X
+    return float(0.5 * np.mean(np.sum(d * d, axis=1))), {"w": d.mean(axis=0)}
+
+
+def test_momentum_rule_matches_course_definition():
+    X = np.array([[1.0, 2.0]])
+    p0 = {"w": np.zeros(2)}
+    cfg = SGDConfig(lr=0.1, momentum=0.5, batch_size=1, epochs=3, patience=10)
+    p, hist = sgd(quadratic, p0, (X,), cfg, progress=False)
+    # by hand: dW(n) = -lr grad + alpha dW(n-1)
+    w, dW = np.zeros(2), np.zeros(2)
+    for _ in range(3):
+        dW = -0.1 * (w - X[0]) + 0.5 * dW
+        w = w + dW
+    np.testing.assert_allclose(p["w"], w)
+    np.testing.assert_array_equal(p0["w"], 0)  # caller's arrays untouched
+    assert hist.stopped == "max epochs" and len(hist.train_loss) == 3
+
+
+def test_seeded_shuffle_keeps_rows_together():
+    seen = []
+
+    def record(p, X, y):
+        seen.append((X.copy(), y.copy()))
+        np.testing.assert_array_equal(X[:, 0], y)  # data and labels from one permutation
+        return 0.0, {"w": np.zeros(1)}
+
+    X = np.arange(10.0)[:, None]
+    cfg = SGDConfig(batch_size=3, epochs=2, patience=5, seed=7)
+    sgd(record, {"w": np.zeros(1)}, (X, np.arange(10.0)), cfg, progress=False)
+    first = np.concatenate([x for x, _ in seen[:4]]).ravel()
+    assert sorted(first) == list(range(10)) and first.tolist() != list(range(10))
+    seen2 = list(seen)
+    seen.clear()
+    sgd(record, {"w": np.zeros(1)}, (X, np.arange(10.0)), cfg, progress=False)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(seen, seen2))
+
+
+def test_early_stopping_restores_best():
+    X = np.zeros((4, 1))
+    vals = iter([3.0, 1.0, 2.0, 2.5, 0.5])
+    snapshots = []
+
+    def validate(p):
+        snapshots.append(p["w"].copy())
+        return {"loss": next(vals), "acc": 0.5}
+
+    cfg = SGDConfig(lr=0.1, momentum=0.0, batch_size=4, epochs=10, patience=2)
+    p, hist = sgd(lambda p, X: (1.0, {"w": np.ones(1)}), {"w": np.zeros(1)}, (X,), cfg, validate=validate,
+                  progress=False)
+    assert hist.stopped == "early stopping" and hist.best_epoch == 1 and len(hist.val_loss) == 4
+    np.testing.assert_allclose(p["w"], snapshots[1])
+    assert hist.val_acc == [0.5] * 4
+
+
+def test_nan_stops_with_best_weights():
+    calls = {"n": 0}
+
+    def loss(p, X):
+        calls["n"] += 1
+        return (np.nan if calls["n"] > 2 else 1.0), {"w": np.ones(1)}
+
+    cfg = SGDConfig(lr=0.1, momentum=0.0, batch_size=2, epochs=5)
+    with pytest.raises(TrainingDiverged, match=r"loss became nan in epoch 3.*best weights \(epoch 1\)") as e:
+        sgd(loss, {"w": np.zeros(1)}, (np.zeros((2, 1)),), cfg, progress=False)
+    np.testing.assert_allclose(e.value.params["w"], [-0.1])
+    assert e.value.history.stopped == "diverged"
+
+
+def test_clipping_caps_step():
+    cfg = SGDConfig(lr=1.0, momentum=0.0, batch_size=1, epochs=1, clip_norm=0.5)
+    p, _ = sgd(lambda p, X: (1.0, {"w": np.array([30.0, 40.0])}), {"w": np.zeros(2)}, (np.zeros((1, 1)),), cfg,
+               progress=False)
+    np.testing.assert_allclose(p["w"], [-0.3, -0.4])
+
+
+def test_sgd_empty_and_mismatched():
+    with pytest.raises(ValueError, match="empty"):
+        sgd(quadratic, {"w": np.zeros(2)}, (np.zeros((0, 2)),), SGDConfig(), progress=False)
+    with pytest.raises(ValueError, match="rows"):
+        sgd(quadratic, {"w": np.zeros(2)}, (np.zeros((3, 2)), np.zeros(2)), SGDConfig(), progress=False)
+
+
+def test_lbfgs_trains_autoencoder():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.1, 0.9, size=(50, 16))
+    p = autoencoder.init_params(16, 4, rng)
+    f = lambda q: autoencoder.loss_and_grads(q, X, lam=1e-4, beta=0.1, rho=0.1)  # noqa: E731
+    q, hist = lbfgs(f, p, maxiter=30, progress=False)
+    assert f(q)[0] < 0.5 * f(p)[0]
+    assert np.all(np.diff(hist.train_loss) <= 1e-12) and q["W1"].dtype == p["W1"].dtype
+
+
+@pytest.mark.skipif(not fpu.available(), reason="MXCSR flags need Linux x86-64")
+def test_flush_denormals_flushes_and_restores():
+    tiny = np.array([1e-38], dtype=np.float32)
+    assert (tiny * np.float32(0.01))[0] > 0
+    with fpu.flush_denormals():
+        assert (tiny * np.float32(0.01))[0] == 0
+    assert (tiny * np.float32(0.01))[0] > 0
