@@ -1,0 +1,249 @@
+"""``python -m mpcore reproduce``: rerun the study on the bundled data (or your course files),
+write every figure as PNG plus ``summary.md`` and ``summary.json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import experiments as E
+
+PARTS = ("autoencoder", "language_model", "sequence")
+AE_GRID_HIDDEN = (16, 49, 100)
+AE_GRID_LAMBDA = (0.0, 1e-5, 1e-3)
+LM_SIZES = ((32, 256), (16, 128), (8, 64))
+PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
+
+
+def study_configs(parts, quick: bool, data_dir=None) -> list:
+    """Every experiment of the study, as configs. ``quick`` shrinks training to a smoke run."""
+    dd = None if data_dir is None else str(data_dir)
+    cfgs = []
+    if "autoencoder" in parts:
+        it = 15 if quick else 400
+        cfgs.append(E.AutoencoderConfig(n_hidden=64, lam=5e-4, maxiter=it, data_dir=dd))
+        hidden = AE_GRID_HIDDEN[:2] if quick else AE_GRID_HIDDEN
+        lams = AE_GRID_LAMBDA[::2] if quick else AE_GRID_LAMBDA
+        cfgs += [E.AutoencoderConfig(n_hidden=h, lam=lam, maxiter=it, data_dir=dd) for h in hidden for lam in lams]
+    if "language_model" in parts:
+        ep = 1 if quick else 50
+        cfgs += [E.LanguageModelConfig(D=D, P=P, epochs=ep, data_dir=dd) for D, P in LM_SIZES]
+    if "sequence" in parts:
+        for cell in ("rnn", "lstm", "gru"):
+            if quick:
+                cfgs.append(E.SequenceConfig(cell=cell, n_hidden=32, epochs=2, n_train=320, data_dir=dd))
+            else:
+                cfgs.append(E.SequenceConfig(cell=cell, data_dir=dd))
+    return cfgs
+
+
+def _train(cfg):
+    """Worker task: train one config (no progress bar: workers' output interleaves)."""
+    return E.run(cfg, progress=False)
+
+
+def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: bool = True):
+    """Results for every config: from the store when there, else trained and saved.
+
+    Missing experiments train in this process (``jobs=1``), in parallel with joblib
+    (``jobs > 1``), or on an existing Dask distributed cluster (``scheduler`` address).
+    Results come back to this process, which writes them to the store.
+    """
+    from .store import dataset_fingerprint
+
+    fps = [dataset_fingerprint(c) for c in cfgs]
+    results = [store.get(c, fp) for c, fp in zip(cfgs, fps)]
+    todo = [i for i, r in enumerate(results) if r is None]
+    if progress or todo:
+        print(f"{len(cfgs) - len(todo)} of {len(cfgs)} experiments found in the store; training {len(todo)}",
+              flush=True)
+    if not todo:
+        return results
+    pending = [cfgs[i] for i in todo]
+    if scheduler is not None:
+        from dask.distributed import Client, progress as dask_progress
+
+        with Client(scheduler) as client:
+            futures = client.map(_train, pending, pure=False)
+            if progress:
+                dask_progress(futures)
+            trained = client.gather(futures)
+    elif jobs > 1:
+        from joblib import Parallel, delayed
+
+        trained = Parallel(n_jobs=jobs, verbose=10 if progress else 0)(delayed(_train)(c) for c in pending)
+    else:
+        trained = [E.run(c, progress=progress) for c in pending]
+    for i, r in zip(todo, trained):
+        store.save(r, fps[i])
+        results[i] = r
+    return results
+
+
+def _label(cfg: dict) -> str:
+    if cfg["part"] == "autoencoder":
+        return f"L_hid={cfg['n_hidden']}, λ={cfg['lam']:g}"
+    if cfg["part"] == "language_model":
+        return f"D={cfg['D']}, P={cfg['P']}"
+    return cfg["cell"].upper()
+
+
+def write_report(results, out: Path, data_dir=None) -> dict:
+    """Figures and summaries from results. Returns the summary dict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import data, plots
+    from .models import autoencoder, language_model
+
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save(fig, name):
+        fig.savefig(out / f"{name}.png", dpi=110)
+        plt.close(fig)
+
+    summary = {"experiments": []}
+    by_part = {p: [r for r in results if r.config["part"] == p] for p in PARTS}
+    for r in results:
+        summary["experiments"].append({"label": _label(r.config), "config": r.config, "metrics": r.metrics,
+                                       "wall_time_s": round(r.wall_time, 2), "stopped": r.history["stopped"]})
+
+    if by_part["autoencoder"]:
+        path = None if data_dir is None else Path(data_dir) / "data1.h5"
+        rgb = data.load_patches(path)
+        save(plots.patches_figure(rgb, data.preprocess_patches(rgb)), "patches_rgb_vs_normalised")
+        main = by_part["autoencoder"][0]
+        save(plots.feature_grid(autoencoder.hidden_features(main.params), f"Hidden features, {_label(main.config)}"),
+             "autoencoder_features_main")
+        save(plots.cost_curve(main.history, f"Autoencoder cost, {_label(main.config)}"), "autoencoder_cost")
+        grid = {(r.config["n_hidden"], r.config["lam"]): autoencoder.hidden_features(r.params)
+                for r in by_part["autoencoder"][1:]}
+        if grid:
+            save(plots.feature_grid_matrix(grid, "Hidden features across L_hid and λ"), "autoencoder_features_grid")
+
+    if by_part["language_model"]:
+        path = None if data_dir is None else Path(data_dir) / "data2.h5"
+        ng = data.load_ngrams(path)
+        save(plots.loss_curves({_label(r.config): r.history for r in by_part["language_model"]},
+                               "Language model: training and validation cross-entropy"), "language_model_loss_curves")
+        best = by_part["language_model"][0]
+        rng = np.random.default_rng(0)
+        picks = rng.choice(len(ng.test_x), size=5, replace=False)
+        summary["top10_candidates"] = [
+            {"trigram": [ng.words[i] for i in ng.test_x[j]], "actual": ng.words[ng.test_y[j]],
+             "candidates": language_model.top_k_words(best.params, ng.words, list(ng.test_x[j]), k=10)}
+            for j in picks
+        ]
+        probes = [w for w in PROBE_WORDS if w in ng.words] or ng.words[:5]
+        summary["nearest_words"] = {w: language_model.nearest_words(best.params, ng.words, w, k=5) for w in probes}
+
+    if by_part["sequence"]:
+        seqs = by_part["sequence"]
+        classes = seqs[0].metrics["classes"]
+        save(plots.loss_curves({_label(r.config): r.history for r in seqs}, "Sequence classifiers: cross-entropy"),
+             "sequence_loss_curves")
+        for r in seqs:
+            save(plots.confusion_figure({"train": r.metrics["train_confusion"], "test": r.metrics["test_confusion"]},
+                                        classes, f"{_label(r.config)} confusion matrices"),
+                 f"sequence_confusion_{r.config['cell']}")
+        save(plots.gradient_norms_figure({r.config["cell"]: r.metrics["hidden_gradient_norms"] for r in seqs}),
+             "sequence_gradient_norms")
+
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    (out / "summary.md").write_text(summary_markdown(summary))
+    return summary
+
+
+def summary_markdown(summary: dict) -> str:
+    lines = ["# mpcore study summary", ""]
+    rows = {p: [e for e in summary["experiments"] if e["config"]["part"] == p] for p in PARTS}
+    if rows["autoencoder"]:
+        lines += ["## Part 1: sparse autoencoder", "", "| model | cost J | reconstruction MSE | mean activation | "
+                  "iterations | time (s) |", "|---|---|---|---|---|---|"]
+        for e in rows["autoencoder"]:
+            m = e["metrics"]
+            lines.append(f"| {e['label']} | {m['cost']:.4f} | {m['reconstruction_mse']:.5f} | "
+                         f"{m['mean_activation']:.3f} | {m['iterations']} | {e['wall_time_s']:.1f} |")
+        lines.append("")
+    if rows["language_model"]:
+        lines += ["## Part 2: language model", "", "| model | test cross-entropy | perplexity | top-1 | top-10 | epochs "
+                  "| time (s) |", "|---|---|---|---|---|---|---|"]
+        for e in rows["language_model"]:
+            m = e["metrics"]
+            lines.append(f"| {e['label']} | {m['test_cross_entropy']:.3f} | {m['test_perplexity']:.1f} | "
+                         f"{m['test_top1']:.3f} | {m['test_top10']:.3f} | {m['epochs']} | {e['wall_time_s']:.1f} |")
+        lines.append("")
+        for c in summary.get("top10_candidates", []):
+            cands = ", ".join(f"{w} ({p:.2f})" for w, p in c["candidates"])
+            lines.append(f"- *{' '.join(c['trigram'])}* → actual **{c['actual']}**; top 10: {cands}")
+        lines.append("")
+        for w, near in summary.get("nearest_words", {}).items():
+            lines.append(f"- nearest to **{w}**: " + ", ".join(f"{v} ({d:.2f})" for v, d in near))
+        lines.append("")
+    if rows["sequence"]:
+        lines += ["## Part 3: sequence classification", "", "| cell | train accuracy | validation accuracy | "
+                  "test accuracy | test cross-entropy | epochs | time (s) |", "|---|---|---|---|---|---|---|"]
+        for e in rows["sequence"]:
+            m = e["metrics"]
+            lines.append(f"| {e['label']} | {m['train_accuracy']:.3f} | {m['val_accuracy']:.3f} | "
+                         f"{m['test_accuracy']:.3f} | {m['test_cross_entropy']:.3f} | {m['epochs']} | "
+                         f"{e['wall_time_s']:.1f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def check_data_dir(data_dir: Path, parts) -> None:
+    if not data_dir.is_dir():
+        raise SystemExit(f"mpcore reproduce: --data-dir {data_dir} is not a directory")
+    needed = {"autoencoder": "data1.h5", "language_model": "data2.h5", "sequence": "data3.h5"}
+    missing = [needed[p] for p in parts if not (data_dir / needed[p]).is_file()]
+    if missing:
+        raise SystemExit(f"mpcore reproduce: {data_dir} lacks {', '.join(missing)} (needed for the parts asked for; "
+                         f"use --parts to run only some)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="mpcore", description="mpcore: teaching neural networks in numpy")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("reproduce", help="rerun the study and write figures and summaries")
+    rep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    rep.add_argument("--data-dir", type=Path, default=None,
+                     help="folder with the course's data1.h5 / data2.h5 / data3.h5 (default: bundled data)")
+    rep.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    rep.add_argument("--quick", action="store_true", help="a smoke run of every part in about a minute")
+    rep.add_argument("--jobs", type=int, default=2, help="experiments trained in parallel with joblib (default 2)")
+    rep.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to train on")
+    rep.add_argument("--store", type=Path, default=None,
+                     help="results store folder (default: shipped results, then the user cache or $MPCORE_CACHE_DIR)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be >= 1")
+    if args.data_dir is not None:
+        check_data_dir(args.data_dir, args.parts)
+    from .data import DataFormatError
+    from .store import Store
+
+    t0 = time.perf_counter()
+    cfgs = study_configs(args.parts, args.quick, args.data_dir)
+    print(f"mpcore reproduce: {len(cfgs)} experiments ({', '.join(args.parts)}), jobs={args.jobs}", flush=True)
+    try:
+        store = Store(args.store) if args.store is not None else Store()
+        results = run_all(cfgs, store, jobs=args.jobs, scheduler=args.scheduler, progress=sys.stderr.isatty())
+        write_report(results, args.out, args.data_dir)
+    except DataFormatError as e:
+        print(f"mpcore reproduce: bad data file: {e}", file=sys.stderr)
+        return 2
+    print((args.out / "summary.md").read_text())
+    print(f"done in {time.perf_counter() - t0:.0f} s; figures and summaries in {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Packaging: runtime dependencies agree between pyproject.toml and environment.yml; Binder
+installs mpcore itself; the README names the commands CI runs."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~\[ ]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def conda_deps() -> dict:
+    deps, inside = {}, False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.startswith("dependencies:"):
+            inside = True
+        elif inside and line.startswith("  - "):
+            spec = line[4:].split("#")[0].strip()
+            deps[_name(spec)] = spec[len(_name(spec)):]
+        elif inside and line and not line.startswith(" "):
+            inside = False
+    return deps
+
+
+def test_runtime_dependencies_agree():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip = {_name(r): r[len(_name(r)):] for r in project["dependencies"]}
+    conda = conda_deps()
+    conda_only = {"python", "pip"}
+    assert set(pip) == set(conda) - conda_only
+    for name, spec in pip.items():
+        assert conda[name] == spec, f"{name}: pyproject says {spec!r}, environment.yml says {conda[name]!r}"
+
+
+def test_binder_installs_the_package():
+    post = (ROOT / "postBuild").read_text()
+    assert "pip install" in post and " -e ." in post
+
+
+def test_readme_commands_match_ci():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'pip install -e ".[dev]"' in readme and 'pip install -q -e ".[dev]"' in ci
+    assert "pytest" in readme and "pytest" in ci
+    assert "python -m mpcore reproduce" in readme
