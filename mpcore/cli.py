@@ -59,14 +59,13 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     fps = [dataset_fingerprint(c) for c in cfgs]
     results = [store.get(c, fp) for c, fp in zip(cfgs, fps)]
     todo = [i for i, r in enumerate(results) if r is None]
-    if progress or todo:
-        print(f"{len(cfgs) - len(todo)} of {len(cfgs)} experiments found in the store; training {len(todo)}",
-              flush=True)
+    print(f"{len(cfgs) - len(todo)} of {len(cfgs)} experiments found in the store; training {len(todo)}", flush=True)
     if not todo:
         return results
     pending = [cfgs[i] for i in todo]
     if scheduler is not None:
-        from dask.distributed import Client, progress as dask_progress
+        from dask.distributed import Client
+        from dask.distributed import progress as dask_progress
 
         with Client(scheduler) as client:
             futures = client.map(_train, pending, pure=False)
@@ -173,8 +172,9 @@ def summary_markdown(summary: dict) -> str:
                          f"{m['mean_activation']:.3f} | {m['iterations']} | {e['wall_time_s']:.1f} |")
         lines.append("")
     if rows["language_model"]:
-        lines += ["## Part 2: language model", "", "| model | test cross-entropy | perplexity | top-1 | top-10 | epochs "
-                  "| time (s) |", "|---|---|---|---|---|---|---|"]
+        lines += ["## Part 2: language model", "",
+                  "| model | test cross-entropy | perplexity | top-1 | top-10 | epochs | time (s) |",
+                  "|---|---|---|---|---|---|---|"]
         for e in rows["language_model"]:
             m = e["metrics"]
             lines.append(f"| {e['label']} | {m['test_cross_entropy']:.3f} | {m['test_perplexity']:.1f} | "

@@ -24,6 +24,7 @@ import json
 import os
 import tempfile
 import warnings
+import zipfile
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
@@ -127,7 +128,7 @@ class Store:
         try:
             with np.load(npz, allow_pickle=False) as z:
                 params = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError) as e:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise StoreError(f"{npz}: corrupt or not an npz of plain arrays ({e})") from None
         try:
             return Result(meta["config"], params, meta["history"], meta["metrics"], float(meta["wall_time"]))

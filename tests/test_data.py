@@ -2,46 +2,15 @@
 
 import hashlib
 
-import h5py
 import numpy as np
 import pytest
+from course_files import course_data1, course_data2, course_data3, write_h5
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from mpcore import data
 from mpcore.data import DataFormatError
-
-
-def write_h5(path, **arrays):
-    with h5py.File(path, "w") as f:
-        for k, v in arrays.items():
-            f.create_dataset(k, data=v)
-    return path
-
-
-def course_data1(rng, n=12, p=8):
-    return {"data": rng.uniform(0, 1, size=(n, 3, p, p))}
-
-
-def course_data2(rng, V=7, n=(20, 5, 6), as_float=False):
-    out = {"words": np.array([f"w{i}".encode() for i in range(V)])}
-    for split, m in zip(("train", "val", "test"), n):
-        x = rng.integers(1, V + 1, size=(m, 3))
-        d = rng.integers(1, V + 1, size=m)
-        out[f"{split}x"] = x.astype(np.float64) if as_float else x
-        out[f"{split}d"] = d.astype(np.float64) if as_float else d
-    return out
-
-
-def course_data3(rng, n=(40, 10), T=9, C=2, K=6, as_float=True):
-    out = {}
-    for prefix, m in zip(("tr", "tst"), n):
-        out[f"{prefix}X"] = rng.normal(size=(m, T, C))
-        y = np.arange(m) % K
-        Y = np.eye(K)[y]
-        out[f"{prefix}Y"] = Y if as_float else Y.astype(np.int32)
-    return out
 
 
 @pytest.fixture

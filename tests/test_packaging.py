@@ -2,8 +2,9 @@
 installs mpcore itself; the README names the commands CI runs."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).parents[1]
 
