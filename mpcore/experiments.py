@@ -66,6 +66,7 @@ class LanguageModelConfig:
     batch_size: int = 200
     epochs: int = 50
     patience: int = 3
+    n_train: int | None = None  # use only the first n training 4-grams (quick runs)
     seed: int = 0
     dtype: str = "float32"
     data_dir: str | None = None
@@ -173,8 +174,9 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
 
     sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         patience=cfg.patience, seed=cfg.seed)
-    params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x, ng.train_y), sgd_cfg, validate=validate,
-                       progress=progress, desc=f"language model D={cfg.D} P={cfg.P}")
+    n = cfg.n_train or len(ng.train_x)
+    params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x[:n], ng.train_y[:n]), sgd_cfg,
+                       validate=validate, progress=progress, desc=f"language model D={cfg.D} P={cfg.P}")
     proba = language_model.predict_proba(params, ng.test_x)
     m = {
         "test_cross_entropy": metrics.cross_entropy(proba, ng.test_y),

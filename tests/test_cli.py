@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-
 from course_files import write_course_dir
+
 from mpcore import cli
 
 FIGURES = {

@@ -1,0 +1,187 @@
+"""Interactive explorers for the notebooks: ipywidgets controls wired to plot functions.
+
+Widgets only wire controls to :mod:`mpcore.plots`; results come from the results store
+(:mod:`mpcore.store`): shipped grid points load instantly, an off-grid choice trains once,
+with a progress bar, and is cached. Each explorer is an :class:`Explorer` (an
+``ipywidgets.VBox``) whose ``controls`` can be driven from code and whose ``figure`` is the
+figure last drawn -- which is how the tests check that moving a slider replots.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import display
+
+from . import experiments as E
+from . import plots
+from .models import autoencoder, language_model
+from .store import Store
+
+AE_HIDDEN = (16, 49, 100)
+AE_LAMBDA = (0.0, 1e-5, 1e-3)
+AE_BETA = (0.0, 1.0, 3.0)
+AE_RHO = (0.01, 0.05, 0.1)
+SEQ_LR = (0.03, 0.1)
+
+
+class Explorer(W.VBox):
+    """Controls on top, a figure below; any control change calls ``render(**values)`` again."""
+
+    def __init__(self, controls: dict, render, title: str = ""):
+        self.controls = controls
+        self.render = render
+        self.output = W.Output()
+        self.figure = None
+        self.status = W.HTML()
+        box = W.HBox(list(controls.values()))
+        super().__init__([W.HTML(f"<b>{title}</b>") if title else W.HTML(), box, self.status, self.output])
+        for c in controls.values():
+            c.observe(self._changed, names="value")
+        self.update()
+
+    def values(self) -> dict:
+        return {k: c.value for k, c in self.controls.items()}
+
+    def _changed(self, _change):
+        self.update()
+
+    def update(self):
+        """Redraw with the current control values."""
+        self.output.clear_output(wait=True)
+        with self.output:
+            fig = self.render(**self.values())
+            if isinstance(fig, plt.Figure):
+                display(fig)
+                plt.close(fig)
+        self.figure = fig
+
+
+def _store(store):
+    return store if store is not None else Store()
+
+
+# ------------------------------------------------------------------------------------- part 1
+
+
+def autoencoder_config(n_hidden=64, lam=5e-4, beta=3.0, rho=0.05, data_dir=None, maxiter=400):
+    return E.AutoencoderConfig(n_hidden=n_hidden, lam=lam, beta=beta, rho=rho, maxiter=maxiter, data_dir=data_dir)
+
+
+def autoencoder_figure(result):
+    """Hidden features and cost curve of one autoencoder result, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
+    c = result.config
+    plots.feature_grid(autoencoder.hidden_features(result.params),
+                       f"L_hid={c['n_hidden']}, λ={c['lam']:g}, β={c['beta']:g}, ρ={c['rho']:g}", ax=axes[0])
+    axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
+    axes[1].set_xlabel("L-BFGS iteration")
+    axes[1].set_ylabel("cost J")
+    axes[1].set_title(f"final cost {result.metrics['cost']:.4f}")
+    fig.tight_layout()
+    return fig
+
+
+def autoencoder_explorer(store=None, data_dir=None, maxiter=400) -> Explorer:
+    """Sliders for λ, L_hid, β and ρ; replots the feature grid and the cost curve."""
+    store = _store(store)
+    controls = {
+        "lam": W.SelectionSlider(options=list(AE_LAMBDA), value=1e-5, description="λ"),
+        "n_hidden": W.SelectionSlider(options=list(AE_HIDDEN), value=49, description="L_hid"),
+        "beta": W.SelectionSlider(options=list(AE_BETA), value=3.0, description="β"),
+        "rho": W.SelectionSlider(options=list(AE_RHO), value=0.05, description="ρ"),
+    }
+
+    def render(lam, n_hidden, beta, rho):
+        cfg = autoencoder_config(n_hidden, lam, beta, rho, data_dir, maxiter)
+        return autoencoder_figure(store.get_or_run(cfg))
+
+    return Explorer(controls, render, "Sparse autoencoder: hidden features")
+
+
+# ------------------------------------------------------------------------------------- part 2
+
+
+def top10_figure(candidates, trigram, actual=None):
+    """Horizontal bars of the 10 most likely 4th words."""
+    words = [w for w, _ in candidates][::-1]
+    probs = [p for _, p in candidates][::-1]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    colors = ["C2" if w == actual else "C0" for w in words]
+    ax.barh(words, probs, color=colors)
+    ax.set_xlabel("probability")
+    title = f"“{' '.join(trigram)} ___”"
+    if actual is not None:
+        title += f" (actual: {actual})"
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def language_model_explorer(store=None, data_dir=None, sizes=((32, 256), (16, 128), (8, 64)),
+                            trigram=("the", "united", "states"), **config) -> Explorer:
+    """Pick (D, P) and three context words; shows the top-10 next words with probabilities."""
+    from . import data
+
+    store = _store(store)
+    ng = data.load_ngrams(None if data_dir is None else f"{data_dir}/data2.h5")
+    vocab = sorted(ng.words)
+    first = [w if w in ng.words else ng.words[k] for k, w in enumerate(trigram)]
+    controls = {
+        "size": W.Dropdown(options=[(f"D={D}, P={P}", (D, P)) for D, P in sizes], value=tuple(sizes[0]),
+                           description="model"),
+        "w1": W.Dropdown(options=vocab, value=first[0], description="word 1"),
+        "w2": W.Dropdown(options=vocab, value=first[1], description="word 2"),
+        "w3": W.Dropdown(options=vocab, value=first[2], description="word 3"),
+    }
+
+    def render(size, w1, w2, w3):
+        result = store.get_or_run(E.LanguageModelConfig(D=size[0], P=size[1], data_dir=data_dir, **config))
+        return top10_figure(language_model.top_k_words(result.params, ng.words, [w1, w2, w3], k=10), [w1, w2, w3])
+
+    return Explorer(controls, render, "Language model: the 10 most likely next words")
+
+
+# ------------------------------------------------------------------------------------- part 3
+
+
+def sequence_figure(result):
+    """Loss curves and train/test confusion matrices of one sequence result."""
+    import seaborn as sns
+
+    m = result.metrics
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    h = result.history
+    ep = np.arange(1, len(h["train_loss"]) + 1)
+    axes[0].plot(ep, h["train_loss"], "--", label="train")
+    axes[0].plot(ep, h["val_loss"], label="validation")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("cross-entropy")
+    axes[0].legend()
+    axes[0].set_title(f"{result.config['cell'].upper()}, η={result.config['lr']:g}")
+    for ax, split in zip(axes[1:], ("train", "test")):
+        cm = np.asarray(m[f"{split}_confusion"])
+        sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
+                    xticklabels=m["classes"], yticklabels=m["classes"])
+        ax.set_title(f"{split} (accuracy {m[f'{split}_accuracy']:.1%})")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    return fig
+
+
+def sequence_explorer(store=None, data_dir=None, **config) -> Explorer:
+    """Cell type and learning rate; replots loss curves and both confusion matrices."""
+    store = _store(store)
+    controls = {
+        "cell": W.ToggleButtons(options=[("RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")], value="gru",
+                                description="cell"),
+        "lr": W.SelectionSlider(options=list(SEQ_LR), value=0.1, description="η"),
+    }
+
+    def render(cell, lr):
+        return sequence_figure(store.get_or_run(E.SequenceConfig(cell=cell, lr=lr, data_dir=data_dir, **config)))
+
+    return Explorer(controls, render, "Sequence classifiers")
