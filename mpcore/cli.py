@@ -14,9 +14,6 @@ import numpy as np
 from . import experiments as E
 
 PARTS = ("autoencoder", "language_model", "sequence")
-AE_GRID_HIDDEN = (16, 49, 100)
-AE_GRID_LAMBDA = (0.0, 1e-5, 1e-3)
-LM_SIZES = ((32, 256), (16, 128), (8, 64))
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
 
 
@@ -27,18 +24,21 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
     if "autoencoder" in parts:
         it = 15 if quick else 400
         cfgs.append(E.AutoencoderConfig(n_hidden=64, lam=5e-4, maxiter=it, data_dir=dd))
-        hidden = AE_GRID_HIDDEN[:2] if quick else AE_GRID_HIDDEN
-        lams = AE_GRID_LAMBDA[::2] if quick else AE_GRID_LAMBDA
+        hidden = E.AE_GRID_HIDDEN[:2] if quick else E.AE_GRID_HIDDEN
+        lams = E.AE_GRID_LAMBDA[::2] if quick else E.AE_GRID_LAMBDA
         cfgs += [E.AutoencoderConfig(n_hidden=h, lam=lam, maxiter=it, data_dir=dd) for h in hidden for lam in lams]
     if "language_model" in parts:
         ep = 1 if quick else 50
-        cfgs += [E.LanguageModelConfig(D=D, P=P, epochs=ep, data_dir=dd) for D, P in LM_SIZES]
+        cfgs += [E.LanguageModelConfig(D=D, P=P, epochs=ep, data_dir=dd) for D, P in E.LM_SIZES]
     if "sequence" in parts:
         for cell in ("rnn", "lstm", "gru"):
             if quick:
                 cfgs.append(E.SequenceConfig(cell=cell, n_hidden=32, epochs=2, n_train=320, data_dir=dd))
             else:
                 cfgs.append(E.SequenceConfig(cell=cell, data_dir=dd))
+        if not quick:  # the other learning rate of the notebook's slider (shipped, not in the figures)
+            cfgs += [E.SequenceConfig(cell=cell, lr=lr, data_dir=dd)
+                     for lr in E.SEQ_LR_GRID if lr != E.SequenceConfig.lr for cell in ("rnn", "lstm", "gru")]
     return cfgs
 
 
@@ -89,7 +89,8 @@ def _label(cfg: dict) -> str:
         return f"L_hid={cfg['n_hidden']}, λ={cfg['lam']:g}"
     if cfg["part"] == "language_model":
         return f"D={cfg['D']}, P={cfg['P']}"
-    return cfg["cell"].upper()
+    default_lr = E.SequenceConfig.lr
+    return cfg["cell"].upper() + ("" if cfg["lr"] == default_lr else f" (η={cfg['lr']:g})")
 
 
 def write_report(results, out: Path, data_dir=None) -> dict:
@@ -144,7 +145,7 @@ def write_report(results, out: Path, data_dir=None) -> dict:
         summary["nearest_words"] = {w: language_model.nearest_words(best.params, ng.words, w, k=5) for w in probes}
 
     if by_part["sequence"]:
-        seqs = by_part["sequence"]
+        seqs = [r for r in by_part["sequence"] if r.config["lr"] == E.SequenceConfig.lr]
         classes = seqs[0].metrics["classes"]
         save(plots.loss_curves({_label(r.config): r.history for r in seqs}, "Sequence classifiers: cross-entropy"),
              "sequence_loss_curves")

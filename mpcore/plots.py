@@ -124,3 +124,44 @@ def gradient_norms_figure(norms: dict):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def embedding_map(R: np.ndarray, words: list, n: int = 100):
+    """The first ``n`` words' embeddings projected on their 2 principal components (SVD)."""
+    E = R[:n] - R[:n].mean(axis=0)
+    U, S, Vt = np.linalg.svd(E, full_matrices=False)
+    xy = E @ Vt[:2].T
+    xy *= np.sign(Vt[:2].sum(axis=1))  # fix the sign ambiguity of the SVD
+    fig, ax = plt.subplots(figsize=(9, 7))
+    ax.scatter(xy[:, 0], xy[:, 1], s=8, color="C0")
+    for (x, y), w in zip(xy, words[:n]):
+        ax.annotate(w, (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
+    share = S[:2] ** 2 / np.sum(S**2)
+    ax.set_xlabel(f"component 1 ({share[0]:.0%} of variance)")
+    ax.set_ylabel(f"component 2 ({share[1]:.0%} of variance)")
+    ax.set_title(f"Word embeddings of the {n} most frequent words, 2-D projection")
+    fig.tight_layout()
+    return fig
+
+
+def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0):
+    """A few windows (N, T, C) of each class, one panel per class, channels as colours."""
+    rng = np.random.default_rng(seed)
+    K = len(classes)
+    cols = min(K, 3)
+    rows = int(np.ceil(K / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows), sharey=True, squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= K:
+            ax.axis("off")
+            continue
+        idx = np.flatnonzero(y == k)
+        for j, i in enumerate(rng.choice(idx, size=min(per_class, len(idx)), replace=False)):
+            for c in range(X.shape[2]):
+                ax.plot(X[i, :, c], color=f"C{c}", alpha=1.0 - 0.25 * j, lw=0.8,
+                        label=f"channel {c}" if j == 0 else None)
+        ax.set_title(classes[k])
+        ax.set_xlabel("time step")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -19,11 +19,8 @@ from . import plots
 from .models import autoencoder, language_model
 from .store import Store
 
-AE_HIDDEN = (16, 49, 100)
-AE_LAMBDA = (0.0, 1e-5, 1e-3)
-AE_BETA = (0.0, 1.0, 3.0)
+AE_BETA = (0.0, 1.0, 3.0)  # beyond the shipped β = 3, ρ = 0.05: trained on demand
 AE_RHO = (0.01, 0.05, 0.1)
-SEQ_LR = (0.03, 0.1)
 
 
 class Explorer(W.VBox):
@@ -87,8 +84,8 @@ def autoencoder_explorer(store=None, data_dir=None, maxiter=400) -> Explorer:
     """Sliders for λ, L_hid, β and ρ; replots the feature grid and the cost curve."""
     store = _store(store)
     controls = {
-        "lam": W.SelectionSlider(options=list(AE_LAMBDA), value=1e-5, description="λ"),
-        "n_hidden": W.SelectionSlider(options=list(AE_HIDDEN), value=49, description="L_hid"),
+        "lam": W.SelectionSlider(options=list(E.AE_GRID_LAMBDA), value=1e-5, description="λ"),
+        "n_hidden": W.SelectionSlider(options=list(E.AE_GRID_HIDDEN), value=49, description="L_hid"),
         "beta": W.SelectionSlider(options=list(AE_BETA), value=3.0, description="β"),
         "rho": W.SelectionSlider(options=list(AE_RHO), value=0.05, description="ρ"),
     }
@@ -119,7 +116,7 @@ def top10_figure(candidates, trigram, actual=None):
     return fig
 
 
-def language_model_explorer(store=None, data_dir=None, sizes=((32, 256), (16, 128), (8, 64)),
+def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
                             trigram=("the", "united", "states"), **config) -> Explorer:
     """Pick (D, P) and three context words; shows the top-10 next words with probabilities."""
     from . import data
@@ -178,7 +175,7 @@ def sequence_explorer(store=None, data_dir=None, **config) -> Explorer:
     controls = {
         "cell": W.ToggleButtons(options=[("RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")], value="gru",
                                 description="cell"),
-        "lr": W.SelectionSlider(options=list(SEQ_LR), value=0.1, description="η"),
+        "lr": W.SelectionSlider(options=list(E.SEQ_LR_GRID), value=0.01, description="η"),
     }
 
     def render(cell, lr):

@@ -1,0 +1,164 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Part 2 — A neural language model learns word embeddings
+#
+# Given three words, predict the fourth. To do it well, a network has to learn which words
+# behave alike — and it does so by giving every word a vector, an *embedding*, learned
+# along with everything else. The data here are 4-grams from two centuries of State of the
+# Union addresses over a vocabulary of the 250 most frequent tokens; set `DATA_DIR` to use the
+# course's `data2.h5` instead.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mpcore import data, plots, widgets
+from mpcore import experiments as E
+from mpcore.gradcheck import check_gradients
+from mpcore.models import language_model
+from mpcore.store import Store
+
+plt.rcParams["figure.figsize"] = (8, 5)
+np.set_printoptions(precision=4, suppress=True)
+rng = np.random.default_rng(0)
+DATA_DIR = None  # or the folder holding the course's data2.h5
+store = Store()
+
+# %% [markdown]
+# ## 1. The data
+#
+# Each example is three context word indices and the index of the word that followed
+# (0-based here; the course file is 1-based — `load_ngrams` converts, once).
+
+# %%
+ng = data.load_ngrams(None if DATA_DIR is None else f"{DATA_DIR}/data2.h5")
+print(f"vocabulary: {ng.n_words} words; 4-grams: {len(ng.train_x)} train, {len(ng.val_x)} validation, "
+      f"{len(ng.test_x)} test")
+for x, y in zip(ng.train_x[:5], ng.train_y[:5]):
+    print("  ", " ".join(ng.words[i] for i in x), "→", ng.words[y])
+
+# %% [markdown]
+# ## 2. The model and its shapes
+#
+# $$ e_n = [R_{w_{n1}}, R_{w_{n2}}, R_{w_{n3}}] \in \mathbb{R}^{3D}, \qquad
+#    h = \sigma(e W_1 + b_1) \in \mathbb{R}^{P}, \qquad
+#    p = \mathrm{softmax}(h W_2 + b_2) \in \mathbb{R}^{V} $$
+#
+# **One embedding matrix $R$ is shared by all three positions.** A word means the same
+# thing wherever it stands, so it should have one vector: sharing triples the training
+# signal each embedding gets and keeps the parameter count at $VD$ instead of $3VD$.
+# The price is in the gradient: when a word appears twice in a batch — or twice in one
+# context — both contributions must be *added* into its row of $\nabla R$.
+
+# %%
+params = language_model.init_params(ng.n_words, 32, 256, rng)
+for name, value in params.items():
+    print(f"{name:3s} {str(value.shape):12s}")
+
+# %% [markdown]
+# The embedding gradient in `mpcore/layers.py` sums every occurrence with one `bincount`
+# (`dR[idx] += dout` would silently keep only one of them). A finite-difference check on a
+# small model where a word repeats inside a context:
+
+# %%
+small = {k: v * 30 for k, v in language_model.init_params(8, 3, 5, rng).items()}
+contexts = np.array([[1, 1, 2], [3, 1, 1], [0, 4, 7]])
+targets = np.array([2, 5, 1])
+errors = check_gradients(lambda p: language_model.loss_and_grads(p, contexts, targets), small)
+print("largest relative error below 1e-6:", max(errors.values()) < 1e-6)
+
+# %% [markdown]
+# ## 3. Training three sizes
+#
+# SGD with momentum as the course defines it, $\Delta W(n) = -\eta \nabla J + \alpha \Delta W(n-1)$
+# with η = 0.15, α = 0.85, batches of 200, early stopping on validation cross-entropy.
+# Curves: dashed training, solid validation; the dot marks the epoch whose weights are kept.
+# The largest model learns fastest and ends lowest; the smallest (D = 8) cannot represent
+# enough distinctions between words and plateaus higher.
+
+# %%
+results = {(D, P): store.get_or_run(E.LanguageModelConfig(D=D, P=P, data_dir=DATA_DIR)) for D, P in E.LM_SIZES}
+fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
+                        "Training and validation cross-entropy")
+plt.show()
+
+# %%
+for (D, P), r in results.items():
+    m = r.metrics
+    print(f"D={D:2d}, P={P:3d}: test cross-entropy {m['test_cross_entropy']:.3f} "
+          f"(perplexity {m['test_perplexity']:.1f}), top-1 accuracy {m['test_top1']:.3f}, "
+          f"top-10 {m['test_top10']:.3f}")
+
+# %% [markdown]
+# A perplexity near 18 means the model is, on average, as unsure as a uniform choice among
+# 18 words — against 250 for a model that knows nothing.
+#
+# ## 4. What the model predicts
+#
+# Five test trigrams picked with a fixed seed, and the ten words the (32, 256) model finds
+# most likely to come next:
+
+# %%
+best = results[(32, 256)]
+picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
+for j in picks:
+    trigram = [ng.words[i] for i in ng.test_x[j]]
+    top = language_model.top_k_words(best.params, ng.words, trigram, k=10)
+    print(f"{' '.join(trigram)!r} (actual: {ng.words[ng.test_y[j]]!r})")
+    print("    " + ", ".join(f"{w} {p:.2f}" for w, p in top))
+
+# %% [markdown]
+# ## 5. The embeddings
+#
+# Words the model treats alike end up close together. Nearest neighbours (Euclidean
+# distance between embeddings):
+
+# %%
+for word in ["government", "war", "year", "congress", "we", "should"]:
+    if word in ng.words:
+        near = language_model.nearest_words(best.params, ng.words, word, k=5)
+        print(f"{word:>10s}: " + ", ".join(w for w, _ in near))
+
+# %% [markdown]
+# A 2-D projection of the 100 most frequent words' embeddings (their two principal
+# components). Look for groups: punctuation, pronouns, modal verbs (*will, would, should,
+# may*), prepositions — the model was never told about grammar, yet it sorts words by role.
+
+# %%
+fig = plots.embedding_map(best.params["R"], ng.words, n=100)
+plt.show()
+
+# %% [markdown]
+# ## 6. Explore
+#
+# Pick a model size and three words; the bars show the ten most likely next words.
+# The default view:
+
+# %%
+default = language_model.top_k_words(best.params, ng.words, ["the", "united", "states"], k=10)
+fig = widgets.top10_figure(default, ["the", "united", "states"])
+plt.show()
+
+# %% tags=["nbval-ignore-output"]
+widgets.language_model_explorer(store, data_dir=DATA_DIR)
+
+# %% [markdown]
+# ## Summary
+#
+# * One shared embedding matrix, three context positions, a sigmoid hidden layer and a
+#   softmax over the vocabulary; the embedding gradient must accumulate repeated words.
+# * Bigger embeddings and hidden layers reach lower cross-entropy on held-out 4-grams.
+# * The learned embeddings group words by their grammatical role.
