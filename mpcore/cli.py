@@ -42,9 +42,9 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
     return cfgs
 
 
-def _train(cfg):
+def _train(i, cfg):
     """Worker task: train one config (no progress bar: workers' output interleaves)."""
-    return E.run(cfg, progress=False)
+    return i, E.run(cfg, progress=False)
 
 
 def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: bool = True):
@@ -52,7 +52,8 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
 
     Missing experiments train in this process (``jobs=1``), in parallel with joblib
     (``jobs > 1``), or on an existing Dask distributed cluster (``scheduler`` address).
-    Results come back to this process, which writes them to the store.
+    Each result is written to the store as soon as it arrives, so an interrupted run
+    resumes where it stopped.
     """
     from .store import dataset_fingerprint
 
@@ -62,25 +63,29 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     print(f"{len(cfgs) - len(todo)} of {len(cfgs)} experiments found in the store; training {len(todo)}", flush=True)
     if not todo:
         return results
-    pending = [cfgs[i] for i in todo]
+
+    def finished(i, result):
+        store.save(result, fps[i])
+        results[i] = result
+        print(f"  done: {cfgs[i].part} {_label(result.config)} ({result.wall_time:.0f} s)", flush=True)
+
     if scheduler is not None:
-        from dask.distributed import Client
-        from dask.distributed import progress as dask_progress
+        from dask.distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = client.map(_train, pending, pure=False)
-            if progress:
-                dask_progress(futures)
-            trained = client.gather(futures)
+            futures = [client.submit(_train, i, cfgs[i], pure=False) for i in todo]
+            for future in as_completed(futures):
+                finished(*future.result())
     elif jobs > 1:
         from joblib import Parallel, delayed
 
-        trained = Parallel(n_jobs=jobs, verbose=10 if progress else 0)(delayed(_train)(c) for c in pending)
+        for i, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(
+            delayed(_train)(i, cfgs[i]) for i in todo
+        ):
+            finished(i, result)
     else:
-        trained = [E.run(c, progress=progress) for c in pending]
-    for i, r in zip(todo, trained):
-        store.save(r, fps[i])
-        results[i] = r
+        for i in todo:
+            finished(i, E.run(cfgs[i], progress=progress))
     return results
 
 

@@ -141,10 +141,11 @@ for cell, r in results.items():
 # ## 5. Vanishing gradients, made visible
 #
 # For each trained network: the mean norm of $\partial L / \partial h_t$ at each time step,
-# on 256 test windows. The loss sits at $t = 150$; read the curves from right to left. The
-# RNN's gradient falls by orders of magnitude within a few dozen steps, so the early part of
-# the window barely influences learning; the gated cells keep a usable gradient much further
-# back.
+# on 256 test windows (log scale). The loss sits at $t = 150$; read the curves from right to
+# left. The RNN's gradient shrinks by many orders of magnitude across the window, so its
+# early part barely influences learning. The trained LSTM's shrinks more slowly, and the
+# GRU's — whose update gate copies $h_{t-1}$ forward — stays within about an order of
+# magnitude all the way back to the first step.
 
 # %%
 fig = plots.gradient_norms_figure({c: r.metrics["hidden_gradient_norms"] for c, r in results.items()})
