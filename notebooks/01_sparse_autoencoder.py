@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -54,8 +56,8 @@ store = Store()
 # %%
 rgb = data.load_patches(None if DATA_DIR is None else f"{DATA_DIR}/data1.h5")
 gray = data.preprocess_patches(rgb)
-print("RGB patches:", rgb.shape, "in", (rgb.min().round(3), rgb.max().round(3)))
-print("normalised: ", gray.shape, "in", (gray.min().round(3), gray.max().round(3)))
+print(f"RGB patches: {rgb.shape} in [{rgb.min():.2f}, {rgb.max():.2f}]")
+print(f"normalised:  {gray.shape} in [{gray.min():.2f}, {gray.max():.2f}]")
 
 # %% [markdown]
 # Left, 200 random patches as they are; right, the same patches after preprocessing. Colour

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -128,8 +130,10 @@ for cell, r in results.items():
 # ## 4. Where the mistakes are
 #
 # Confusion matrices (rows: true class, columns: prediction) on the training and test sets.
-# Look for pairs of exercises the networks mix up — typically those with similar arm
-# orientation — and at how much more diagonal the LSTM and GRU matrices are.
+# Look for the pairs of exercises the networks mix up — on the bundled data, *forward
+# elevation* taken for *abduction* and *external* for *internal rotation*: movements of the
+# same joint that differ mainly in direction — and at how much more diagonal the LSTM and GRU
+# matrices are than the RNN's.
 
 # %%
 for cell, r in results.items():
