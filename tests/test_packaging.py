@@ -47,3 +47,31 @@ def test_readme_commands_match_ci():
     assert 'pip install -e ".[dev]"' in readme and 'pip install -q -e ".[dev]"' in ci
     assert "pytest" in readme and "pytest" in ci
     assert "python -m mpcore reproduce" in readme
+
+
+IMPORT_TO_DIST = {"IPython": "ipython", "dask": "dask", "distributed": "dask"}
+
+
+def test_every_third_party_import_is_declared():
+    """A module imported by mpcore but missing from the dependencies installs fine in a dev
+    venv (something else pulls it in) and breaks a user's plain `pip install -e .`."""
+    import ast
+    import sys
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    optional = {_name(r) for r in project["optional-dependencies"]["dask"]}
+    for path in (ROOT / "mpcore").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "mpcore":
+                    continue
+                dist = IMPORT_TO_DIST.get(top, top.lower())
+                assert dist in runtime or dist in optional, f"{path.name} imports {top}, not in pyproject dependencies"
