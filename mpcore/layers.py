@@ -65,7 +65,10 @@ def sigmoid_forward(z):
 def sigmoid_backward(dout, cache):
     """:math:`\\partial \\sigma / \\partial z = \\sigma (1 - \\sigma)`."""
     s = cache
-    return dout * s * (1.0 - s)
+    ds = 1.0 - s  # three in-place passes: no temporaries on the hot path
+    ds *= s
+    ds *= dout
+    return ds
 
 
 def relu_forward(z):
@@ -109,13 +112,15 @@ def softmax_cross_entropy(scores, y):
         \\quad \\frac{\\partial L}{\\partial s} = \\frac{1}{N}(p - \\mathrm{onehot}(y))
     """
     N = scores.shape[0]
-    logp = log_softmax(scores)
     rows = np.arange(N)
-    loss = -logp[rows, y].mean()
-    dscores = np.exp(logp)
-    dscores[rows, y] -= 1.0
-    dscores /= N
-    return float(loss), dscores
+    z = scores - scores.max(axis=1, keepdims=True)  # shift: exp cannot overflow
+    p = np.exp(z)
+    total = p.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(total[:, 0]) - z[rows, y])  # -log p_y = log sum_j e^{z_j} - z_y
+    p /= total
+    p[rows, y] -= 1.0
+    p /= N
+    return float(loss), p
 
 
 def embedding_forward(idx, R):
