@@ -9,6 +9,11 @@ Subpackages and modules
 ``mpcore.train``       SGD with momentum, early stopping, the shared training loop
 ``mpcore.metrics``     accuracy, confusion matrix, cross-entropy, perplexity, top-k
 ``mpcore.gradcheck``   central finite differences
+``mpcore.fpu``         flush-to-zero for float32 recurrent training
+``mpcore.experiments`` experiment configs -> results (the only place that trains)
+``mpcore.store``       results on disk, keyed by config + dataset; shipped results in ``mpcore/results``
+``mpcore.plots``       figures from results; ``mpcore.widgets`` ipywidgets explorers for the notebooks
+``mpcore.cli``         ``python -m mpcore reproduce``
 """
 
 __version__ = "0.1.0"

@@ -89,6 +89,13 @@ def _check(params, X, cell):
     return X.astype(params[names[0]].dtype, copy=False), cell, L
 
 
+def _check_labelled(params, X, y, cell):
+    X, cell, L = _check(params, X, cell)
+    y = _checks.index_array("y", y, 1, "(N,)", np.shape(params[f"b{L}"])[0])
+    _checks.same_length("X", X, "y", y)
+    return X, y, cell, L
+
+
 def _forward(params, X, cell, L):
     Hs, rnn_cache = sequence_forward(X, params, cell)
     u = Hs[:, -1]
@@ -125,10 +132,7 @@ def loss_and_grads(params: dict, X: np.ndarray, y: np.ndarray, *, cell: str):
     ----------
     params : from :func:`init_params` with the same ``cell``.  X : (N, T, C).  y : (N,) int.
     """
-    X, cell, L = _check(params, X, cell)
-    K = np.shape(params[f"b{L}"])[0]
-    y = _checks.index_array("y", y, 1, "(N,)", K)
-    _checks.same_length("X", X, "y", y)
+    X, y, cell, L = _check_labelled(params, X, y, cell)
     scores, cache = _forward(params, X, cell, L)
     loss, dscores = softmax_cross_entropy(scores, y)
     grads, _ = _backward(dscores, cache, L)
@@ -140,10 +144,7 @@ def hidden_gradient_norms(params: dict, X: np.ndarray, y: np.ndarray, *, cell: s
 
     Shows vanishing gradients: for a vanilla RNN the norm decays fast as t moves away from T.
     """
-    X, cell, L = _check(params, X, cell)
-    K = np.shape(params[f"b{L}"])[0]
-    y = _checks.index_array("y", y, 1, "(N,)", K)
-    _checks.same_length("X", X, "y", y)
+    X, y, cell, L = _check_labelled(params, X, y, cell)
     scores, cache = _forward(params, X, cell, L)
     _, dscores = softmax_cross_entropy(scores, y)
     _, dh_total = _backward(dscores * len(y), cache, L)  # per-example gradients
