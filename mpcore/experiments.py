@@ -10,12 +10,13 @@ Training choices (course defaults unless noted, and why):
   available, ``solver="sgd"``). λ = 5e-4, β = 3, ρ = 0.05.
 * Language model: η = 0.15, α = 0.85, batch 200, at most 50 epochs, early stopping with
   patience 3 on validation cross-entropy.
-* Sequences: η = 0.01 (course: 0.1), α = 0.85, batch 32, at most 50 epochs, patience 10,
-  gradient norms clipped at 5, inputs standardised per channel with training-set statistics.
-  Measured on the bundled data (test accuracy RNN / LSTM / GRU): η = 0.1 gave 0.39 / 0.54 /
-  0.71 and a validation loss that jumped from epoch to epoch (the LSTM kept its first epoch);
-  η = 0.03 gave 0.52 / 0.64 / 0.72; η = 0.01 gave 0.55 / 0.66 / 0.76. Validation comes from a
-  few whole recordings and is noisy, hence patience 10. float32 with flush-to-zero and one BLAS thread:
+* Sequences: η = 0.1, α = 0.85, batch 32, at most 50 epochs, patience 10 (validation comes
+  from a few whole recordings and its loss is noisy), gradient norms clipped at 5, inputs
+  standardised per channel with training-set statistics. Test accuracy on the bundled data
+  over seeds 0, 1, 2 (RNN / LSTM / GRU): η = 0.1 gave 0.29-0.36 / 0.63-0.72 / 0.67-0.74 --
+  the gated cells win at every seed; η = 0.01 gave 0.51-0.62 / 0.51-0.68 / 0.64-0.74, where
+  the LSTM sometimes only ties the RNN. Both are shipped (the notebook's η slider). Single
+  runs vary by several points: the test set is two people. float32 with flush-to-zero and one BLAS thread:
   2x faster than float64 at the same accuracy (gradient checks run in float64).
 """
 
@@ -88,7 +89,7 @@ class SequenceConfig:
     cell: str = "gru"
     n_hidden: int = 128
     mlp: tuple = (64, 32)
-    lr: float = 0.01
+    lr: float = 0.1
     momentum: float = 0.85
     batch_size: int = 32
     epochs: int = 50

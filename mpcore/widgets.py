@@ -175,7 +175,7 @@ def sequence_explorer(store=None, data_dir=None, **config) -> Explorer:
     controls = {
         "cell": W.ToggleButtons(options=[("RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")], value="gru",
                                 description="cell"),
-        "lr": W.SelectionSlider(options=list(E.SEQ_LR_GRID), value=0.01, description="η"),
+        "lr": W.SelectionSlider(options=list(E.SEQ_LR_GRID), value=0.1, description="η"),
     }
 
     def render(cell, lr):

@@ -105,7 +105,8 @@ print("cell parameters:", ", ".join(recurrent.cell_param_names("gru")))
 # %% [markdown]
 # ## 3. Training
 #
-# SGD with momentum (α = 0.85, batches of 32, gradient norm clipped at 5), at most 50 epochs
+# SGD with momentum as the course sets it (η = 0.1, α = 0.85, batches of 32), gradient norm
+# clipped at 5, at most 50 epochs
 # with early stopping on validation cross-entropy (best weights restored). Inputs are
 # standardised per channel with training statistics. Dashed: training loss, solid:
 # validation loss, dot: the epoch kept.
@@ -125,7 +126,9 @@ for cell, r in results.items():
 # %% [markdown]
 # The gated cells clearly beat the vanilla RNN. The gap between training and test accuracy
 # is the price of generalising to new people: everyone performs an exercise a little
-# differently.
+# differently. Single runs move by several points with the random seed — the test set is
+# only two people — but over seeds 0, 1 and 2 the RNN stays below 40% test accuracy at this
+# learning rate while the LSTM and GRU reach 63–74%.
 #
 # ## 4. Where the mistakes are
 #
@@ -146,10 +149,10 @@ for cell, r in results.items():
 #
 # For each trained network: the mean norm of $\partial L / \partial h_t$ at each time step,
 # on 256 test windows (log scale). The loss sits at $t = 150$; read the curves from right to
-# left. The RNN's gradient shrinks by many orders of magnitude across the window, so its
-# early part barely influences learning. The trained LSTM's shrinks more slowly, and the
-# GRU's — whose update gate copies $h_{t-1}$ forward — stays within about an order of
-# magnitude all the way back to the first step.
+# left. The trained RNN's gradient falls by twenty orders of magnitude within fifty steps and
+# then underflows to exactly zero (where its curve leaves the plot): the first two thirds of
+# each window cannot influence its learning at all. The LSTM's and the GRU's stay nearly
+# flat all the way back to the first step — their additive paths at work.
 
 # %%
 fig = plots.gradient_norms_figure({c: r.metrics["hidden_gradient_norms"] for c, r in results.items()})

@@ -52,10 +52,10 @@ def test_language_model_explorer_replots(store):
 def test_sequence_explorer_replots(store):
     ex = widgets.sequence_explorer(store=store, n_hidden=8, epochs=1, n_train=64)
     loss_before = ex.figure.axes[0].lines[0].get_ydata().copy()
-    assert ex.figure.axes[0].get_title() == "GRU, η=0.01"
+    assert ex.figure.axes[0].get_title() == "GRU, η=0.1"
     ex.controls["cell"].value = "rnn"
-    assert ex.figure.axes[0].get_title() == "RNN, η=0.01"
-    assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_before)
-    ex.controls["lr"].value = 0.1
     assert ex.figure.axes[0].get_title() == "RNN, η=0.1"
+    assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_before)
+    ex.controls["lr"].value = 0.01
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.01"
     assert len(ex.figure.axes) >= 3  # loss curves + train and test confusion matrices
