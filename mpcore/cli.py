@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import experiments as E
+from .models.sequence import CELLS
 
 PARTS = ("autoencoder", "language_model", "sequence")
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
@@ -31,14 +32,14 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
         ep = 1 if quick else 50
         cfgs += [E.LanguageModelConfig(D=D, P=P, epochs=ep, data_dir=dd) for D, P in E.LM_SIZES]
     if "sequence" in parts:
-        for cell in ("rnn", "lstm", "gru"):
+        for cell in CELLS:
             if quick:
                 cfgs.append(E.SequenceConfig(cell=cell, n_hidden=32, epochs=2, n_train=320, data_dir=dd))
             else:
                 cfgs.append(E.SequenceConfig(cell=cell, data_dir=dd))
         if not quick:  # the other learning rate of the notebook's slider (shipped, not in the figures)
             cfgs += [E.SequenceConfig(cell=cell, lr=lr, data_dir=dd)
-                     for lr in E.SEQ_LR_GRID if lr != E.SequenceConfig.lr for cell in ("rnn", "lstm", "gru")]
+                     for lr in E.SEQ_LR_GRID if lr != E.SequenceConfig.lr for cell in CELLS]
     return cfgs
 
 
