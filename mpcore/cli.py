@@ -167,26 +167,33 @@ def write_report(results, out: Path, data_dir=None) -> dict:
     return summary
 
 
+def _table(title: str, columns: dict, experiments: list) -> list:
+    """Markdown lines: a heading and one row per experiment; ``columns`` maps header -> cell(e)."""
+    lines = [title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(e) for cell in columns.values()) + " |" for e in experiments]
+    return lines + [""]
+
+
 def summary_markdown(summary: dict) -> str:
     lines = ["# mpcore study summary", ""]
     rows = {p: [e for e in summary["experiments"] if e["config"]["part"] == p] for p in PARTS}
+    label = lambda e: e["label"]  # noqa: E731
+    seconds = lambda e: f"{e['wall_time_s']:.1f}"  # noqa: E731
+
+    def metric(key, fmt):
+        return lambda e: format(e["metrics"][key], fmt)
+
     if rows["autoencoder"]:
-        lines += ["## Part 1: sparse autoencoder", "", "| model | cost J | reconstruction MSE | mean activation | "
-                  "iterations | time (s) |", "|---|---|---|---|---|---|"]
-        for e in rows["autoencoder"]:
-            m = e["metrics"]
-            lines.append(f"| {e['label']} | {m['cost']:.4f} | {m['reconstruction_mse']:.5f} | "
-                         f"{m['mean_activation']:.3f} | {m['iterations']} | {e['wall_time_s']:.1f} |")
-        lines.append("")
+        lines += _table("## Part 1: sparse autoencoder", {
+            "model": label, "cost J": metric("cost", ".4f"), "reconstruction MSE": metric("reconstruction_mse", ".5f"),
+            "mean activation": metric("mean_activation", ".3f"), "iterations": metric("iterations", "d"),
+            "time (s)": seconds}, rows["autoencoder"])
     if rows["language_model"]:
-        lines += ["## Part 2: language model", "",
-                  "| model | test cross-entropy | perplexity | top-1 | top-10 | epochs | time (s) |",
-                  "|---|---|---|---|---|---|---|"]
-        for e in rows["language_model"]:
-            m = e["metrics"]
-            lines.append(f"| {e['label']} | {m['test_cross_entropy']:.3f} | {m['test_perplexity']:.1f} | "
-                         f"{m['test_top1']:.3f} | {m['test_top10']:.3f} | {m['epochs']} | {e['wall_time_s']:.1f} |")
-        lines.append("")
+        lines += _table("## Part 2: language model", {
+            "model": label, "test cross-entropy": metric("test_cross_entropy", ".3f"),
+            "perplexity": metric("test_perplexity", ".1f"), "top-1": metric("test_top1", ".3f"),
+            "top-10": metric("test_top10", ".3f"), "epochs": metric("epochs", "d"), "time (s)": seconds},
+            rows["language_model"])
         for c in summary.get("top10_candidates", []):
             cands = ", ".join(f"{w} ({p:.2f})" for w, p in c["candidates"])
             lines.append(f"- *{' '.join(c['trigram'])}* → actual **{c['actual']}**; top 10: {cands}")
@@ -195,14 +202,11 @@ def summary_markdown(summary: dict) -> str:
             lines.append(f"- nearest to **{w}**: " + ", ".join(f"{v} ({d:.2f})" for v, d in near))
         lines.append("")
     if rows["sequence"]:
-        lines += ["## Part 3: sequence classification", "", "| cell | train accuracy | validation accuracy | "
-                  "test accuracy | test cross-entropy | epochs | time (s) |", "|---|---|---|---|---|---|---|"]
-        for e in rows["sequence"]:
-            m = e["metrics"]
-            lines.append(f"| {e['label']} | {m['train_accuracy']:.3f} | {m['val_accuracy']:.3f} | "
-                         f"{m['test_accuracy']:.3f} | {m['test_cross_entropy']:.3f} | {m['epochs']} | "
-                         f"{e['wall_time_s']:.1f} |")
-        lines.append("")
+        lines += _table("## Part 3: sequence classification", {
+            "cell": label, "train accuracy": metric("train_accuracy", ".3f"),
+            "validation accuracy": metric("val_accuracy", ".3f"), "test accuracy": metric("test_accuracy", ".3f"),
+            "test cross-entropy": metric("test_cross_entropy", ".3f"), "epochs": metric("epochs", "d"),
+            "time (s)": seconds}, rows["sequence"])
     return "\n".join(lines)
 
 
