@@ -18,29 +18,61 @@ PARTS = ("autoencoder", "language_model", "sequence")
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
 
 
+def _quick_sequence(cell, lr, seed, dd):
+    return E.SequenceConfig(cell=cell, lr=lr, seed=seed, n_hidden=32, epochs=2, n_train=320, data_dir=dd)
+
+
 def study_configs(parts, quick: bool, data_dir=None) -> list:
-    """Every experiment of the study, as configs. ``quick`` shrinks training to a smoke run."""
+    """The study's first phase, as configs: every experiment that does not depend on a choice.
+
+    The sequence part here is the learning-rate selection (every η of ``SEQ_LR_GRID`` at
+    ``SEQ_SELECTION_SEED``); :func:`sequence_seed_configs` gives the second phase. ``quick``
+    shrinks training to a smoke run.
+    """
     dd = None if data_dir is None else str(data_dir)
     cfgs = []
     if "autoencoder" in parts:
-        it = 15 if quick else 400
-        cfgs.append(E.AutoencoderConfig(n_hidden=64, lam=5e-4, maxiter=it, data_dir=dd))
+        it = dict(maxiter=15) if quick else {}
+        main = E.AutoencoderConfig(data_dir=dd, **it)
+        cfgs += [main, E.AutoencoderConfig(zca_epsilon=None, data_dir=dd, **it)]  # main, then the course recipe
         hidden = E.AE_GRID_HIDDEN[:2] if quick else E.AE_GRID_HIDDEN
         lams = E.AE_GRID_LAMBDA[::2] if quick else E.AE_GRID_LAMBDA
-        cfgs += [E.AutoencoderConfig(n_hidden=h, lam=lam, maxiter=it, data_dir=dd) for h in hidden for lam in lams]
+        cfgs += [E.AutoencoderConfig(n_hidden=h, lam=lam, data_dir=dd, **it) for h in hidden for lam in lams
+                 if (h, lam) != (main.n_hidden, main.lam)]
     if "language_model" in parts:
-        ep = 1 if quick else 50
-        cfgs += [E.LanguageModelConfig(D=D, P=P, epochs=ep, data_dir=dd) for D, P in E.LM_SIZES]
+        ep = dict(epochs=1) if quick else {}
+        cfgs += [E.LanguageModelConfig(D=D, P=P, data_dir=dd, **ep) for D, P in E.LM_SIZES]
+        D, P = E.LM_SIZES[0]
+        cfgs += [E.LanguageModelConfig(D=D, P=P, seed=s, data_dir=dd, **ep) for s in E.LM_SEEDS if s != 0]
     if "sequence" in parts:
         for cell in CELLS:
-            if quick:
-                cfgs.append(E.SequenceConfig(cell=cell, n_hidden=32, epochs=2, n_train=320, data_dir=dd))
-            else:
-                cfgs.append(E.SequenceConfig(cell=cell, data_dir=dd))
-        if not quick:  # the other learning rate of the notebook's slider (shipped, not in the figures)
-            cfgs += [E.SequenceConfig(cell=cell, lr=lr, data_dir=dd)
-                     for lr in E.SEQ_LR_GRID if lr != E.SequenceConfig.lr for cell in CELLS]
+            for lr in E.SEQ_LR_GRID:
+                cfgs.append(_quick_sequence(cell, lr, E.SEQ_SELECTION_SEED, dd) if quick else
+                            E.SequenceConfig(cell=cell, lr=lr, seed=E.SEQ_SELECTION_SEED, data_dir=dd))
     return cfgs
+
+
+def sequence_seed_configs(chosen_lr: dict, quick: bool, data_dir=None) -> list:
+    """The study's second phase: every seed of ``SEQ_SEEDS`` at each cell's chosen η."""
+    dd = None if data_dir is None else str(data_dir)
+    make = _quick_sequence if quick else (lambda c, lr, s, dd: E.SequenceConfig(cell=c, lr=lr, seed=s, data_dir=dd))
+    return [make(cell, lr, s, dd) for cell, lr in chosen_lr.items() for s in E.SEQ_SEEDS if s != E.SEQ_SELECTION_SEED]
+
+
+def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=True):
+    """Both phases; returns (results of every experiment, {cell: chosen η})."""
+    cfgs = study_configs(parts, quick, data_dir)
+    results = run_all(cfgs, store, jobs=jobs, scheduler=scheduler, progress=progress)
+    chosen = {}
+    if "sequence" in parts:
+        for cell in CELLS:
+            mine = [r for r in results if r.config["part"] == "sequence" and r.config["cell"] == cell]
+            chosen[cell] = E.choose_lr(mine)
+        print("learning rates chosen on validation accuracy: "
+              + ", ".join(f"{c.upper()} η={lr:g}" for c, lr in chosen.items()), flush=True)
+        results += run_all(sequence_seed_configs(chosen, quick, data_dir), store, jobs=jobs, scheduler=scheduler,
+                           progress=progress)
+    return results, chosen
 
 
 def _train(i, cfg):
@@ -92,56 +124,98 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
 
 def _label(cfg: dict) -> str:
     if cfg["part"] == "autoencoder":
-        return f"L_hid={cfg['n_hidden']}, λ={cfg['lam']:g}"
+        white = "" if cfg["zca_epsilon"] is not None else ", not whitened"
+        return f"L_hid={cfg['n_hidden']}, λ={cfg['lam']:g}{white}"
     if cfg["part"] == "language_model":
-        return f"D={cfg['D']}, P={cfg['P']}"
-    default_lr = E.SequenceConfig.lr
-    return cfg["cell"].upper() + ("" if cfg["lr"] == default_lr else f" (η={cfg['lr']:g})")
+        return f"D={cfg['D']}, P={cfg['P']}" + (f", seed {cfg['seed']}" if cfg["seed"] else "")
+    return f"{cfg['cell'].upper()}, η={cfg['lr']:g}, seed {cfg['seed']}"
 
 
-def write_report(results, out: Path, data_dir=None) -> dict:
-    """Figures and summaries from results. Returns the summary dict."""
-    import matplotlib
+def mean_sd(values) -> dict:
+    """``{"values", "mean", "sd"}`` (sd with ddof=1; 0 for a single value)."""
+    v = np.asarray(values, dtype=float)
+    return {"values": v.tolist(), "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from . import data, plots
-    from .models import autoencoder, language_model
+def autoencoder_summary(results) -> dict:
+    """Main result (the default config), its un-whitened twin and the L_hid x λ grid."""
+    main_cfg = E.AutoencoderConfig()
+    main = next(r for r in results if r.config["zca_epsilon"] is not None and
+                (r.config["n_hidden"], r.config["lam"]) == (main_cfg.n_hidden, main_cfg.lam))
+    plain = [r for r in results if r.config["zca_epsilon"] is None]
+    row = lambda r: {"n_hidden": r.config["n_hidden"], "lam": r.config["lam"], **r.metrics,  # noqa: E731
+                     "stopped": r.history["stopped"]}
+    grid = [r for r in results if r.config["zca_epsilon"] is not None]
+    return {"main": row(main), "not_whitened": row(plain[0]) if plain else None,
+            "grid": sorted((row(r) for r in grid), key=lambda g: (g["n_hidden"], g["lam"]))}
 
-    out.mkdir(parents=True, exist_ok=True)
 
-    def save(fig, name):
-        fig.savefig(out / f"{name}.png", dpi=110)
-        plt.close(fig)
+def language_model_summary(results) -> dict:
+    D, P = E.LM_SIZES[0]
+    sizes = [r for r in results if r.config["seed"] == 0]
+    seeds = sorted((r for r in results if (r.config["D"], r.config["P"]) == (D, P)), key=lambda r: r.config["seed"])
+    return {
+        "sizes": [{"D": r.config["D"], "P": r.config["P"], **{k: r.metrics[k] for k in (
+            "test_perplexity", "test_top1", "test_top10", "train_cross_entropy", "val_cross_entropy", "epochs")},
+            "overfitting_gap": r.metrics["val_cross_entropy"] - r.metrics["train_cross_entropy"]} for r in sizes],
+        "seeds": {"D": D, "P": P, "seeds": [r.config["seed"] for r in seeds],
+                  "test_perplexity": mean_sd([r.metrics["test_perplexity"] for r in seeds]),
+                  "test_top1": mean_sd([r.metrics["test_top1"] for r in seeds])},
+    }
+
+
+def sequence_summary(results, chosen: dict) -> dict:
+    """Per cell: validation accuracy for each η (selection seed), the chosen η, and every seed's
+    test accuracy at that η with mean and sd; the median seed is the one the figures show."""
+    cells = {}
+    for cell, lr in chosen.items():
+        mine = [r for r in results if r.config["cell"] == cell]
+        selection = {r.config["lr"]: r.metrics["val_accuracy"] for r in mine
+                     if r.config["seed"] == E.SEQ_SELECTION_SEED}
+        at_lr = sorted((r for r in mine if r.config["lr"] == lr), key=lambda r: r.config["seed"])
+        median = E.median_result(at_lr)
+        cells[cell] = {
+            "val_accuracy_by_lr": {f"{k:g}": v for k, v in sorted(selection.items())},
+            "chosen_lr": lr,
+            "seeds": [r.config["seed"] for r in at_lr],
+            "test_accuracy": mean_sd([r.metrics["test_accuracy"] for r in at_lr]),
+            "val_accuracy": mean_sd([r.metrics["val_accuracy"] for r in at_lr]),
+            "train_accuracy": mean_sd([r.metrics["train_accuracy"] for r in at_lr]),
+            "epochs": [r.metrics["epochs"] for r in at_lr],
+            "median_seed": median.config["seed"],
+            "n_params": median.metrics["n_params"],
+            "seconds_per_epoch": mean_sd([r.metrics["seconds_per_epoch"] for r in at_lr]),
+        }
+    return {"lr_grid": list(E.SEQ_LR_GRID), "selection_seed": E.SEQ_SELECTION_SEED, "cells": cells}
+
+
+def _chosen(seq, chosen_lr):
+    if chosen_lr is not None:
+        return chosen_lr
+    return {c: E.choose_lr([r for r in seq if r.config["cell"] == c and r.config["seed"] == E.SEQ_SELECTION_SEED])
+            for c in CELLS if any(r.config["cell"] == c for r in seq)}
+
+
+def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict:
+    """Every number the study reports, from its results (no figures).
+
+    ``chosen_lr`` ({cell: η}) marks the sequence results of each cell's chosen learning rate;
+    without it, it is chosen here from the results (the same rule, :func:`experiments.choose_lr`)."""
+    from . import data
+    from .models import language_model
 
     summary = {"experiments": []}
     by_part = {p: [r for r in results if r.config["part"] == p] for p in PARTS}
     for r in results:
         summary["experiments"].append({"label": _label(r.config), "config": r.config, "metrics": r.metrics,
                                        "wall_time_s": round(r.wall_time, 2), "stopped": r.history["stopped"]})
-
     if by_part["autoencoder"]:
-        path = None if data_dir is None else Path(data_dir) / "data1.h5"
-        rgb = data.load_patches(path)
-        save(plots.patches_figure(rgb, data.preprocess_patches(rgb)), "patches_rgb_vs_normalised")
-        main = by_part["autoencoder"][0]
-        save(plots.feature_grid(autoencoder.hidden_features(main.params), f"Hidden features, {_label(main.config)}"),
-             "autoencoder_features_main")
-        save(plots.cost_curve(main.history, f"Autoencoder cost, {_label(main.config)}"), "autoencoder_cost")
-        grid = {(r.config["n_hidden"], r.config["lam"]): autoencoder.hidden_features(r.params)
-                for r in by_part["autoencoder"][1:]}
-        if grid:
-            save(plots.feature_grid_matrix(grid, "Hidden features across L_hid and λ"), "autoencoder_features_grid")
-
+        summary["autoencoder"] = autoencoder_summary(by_part["autoencoder"])
     if by_part["language_model"]:
-        path = None if data_dir is None else Path(data_dir) / "data2.h5"
-        ng = data.load_ngrams(path)
-        save(plots.loss_curves({_label(r.config): r.history for r in by_part["language_model"]},
-                               "Language model: training and validation cross-entropy"), "language_model_loss_curves")
-        best = by_part["language_model"][0]
-        rng = np.random.default_rng(0)
-        picks = rng.choice(len(ng.test_x), size=5, replace=False)
+        summary["language_model"] = language_model_summary(by_part["language_model"])
+        ng = data.load_ngrams(None if data_dir is None else Path(data_dir) / "data2.h5")
+        best = next(r for r in by_part["language_model"] if r.config["seed"] == 0)
+        picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
         summary["top10_candidates"] = [
             {"trigram": [ng.words[i] for i in ng.test_x[j]], "actual": ng.words[ng.test_y[j]],
              "candidates": language_model.top_k_words(best.params, ng.words, list(ng.test_x[j]), k=10)}
@@ -149,17 +223,82 @@ def write_report(results, out: Path, data_dir=None) -> dict:
         ]
         probes = [w for w in PROBE_WORDS if w in ng.words] or ng.words[:5]
         summary["nearest_words"] = {w: language_model.nearest_words(best.params, ng.words, w, k=5) for w in probes}
+    if by_part["sequence"]:
+        summary["sequence"] = sequence_summary(by_part["sequence"], _chosen(by_part["sequence"], chosen_lr))
+    summary["total_training_time_s"] = round(sum(r.wall_time for r in results), 1)
+    return summary
+
+
+def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = None) -> dict:
+    """Figures, ``summary.json`` and ``summary.md`` from results (see :func:`build_summary`).
+    Returns the summary dict."""
+    import matplotlib.pyplot as plt
+
+    from . import data, plots
+    from .models import autoencoder
+
+    out.mkdir(parents=True, exist_ok=True)
+    summary = build_summary(results, data_dir, chosen_lr)
+
+    def save(fig, name):
+        fig.savefig(out / f"{name}.png", dpi=110)
+        plt.close(fig)
+
+    by_part = {p: [r for r in results if r.config["part"] == p] for p in PARTS}
+    if by_part["autoencoder"]:
+        ae = summary["autoencoder"]
+        rgb = data.load_patches(None if data_dir is None else Path(data_dir) / "data1.h5")
+        main_cfg = E.AutoencoderConfig()
+        whitened = data.preprocess_patches(rgb, main_cfg.zca_epsilon)
+        save(plots.patches_figure(rgb, data.preprocess_patches(rgb), whitened), "patches_rgb_vs_normalised")
+        grid = {(r.config["n_hidden"], r.config["lam"]): r for r in by_part["autoencoder"]
+                if r.config["zca_epsilon"] is not None}
+        main = grid[(ae["main"]["n_hidden"], ae["main"]["lam"])]
+        shown = {f"whitened: {_label(main.config)}\n{_spectrum_note(main.metrics)}":
+                 autoencoder.hidden_features(main.params)}
+        plain = [r for r in by_part["autoencoder"] if r.config["zca_epsilon"] is None]
+        if plain:
+            shown[f"course recipe, not whitened\n{_spectrum_note(plain[0].metrics)}"] = \
+                autoencoder.hidden_features(plain[0].params)
+        save(plots.feature_grids(shown), "autoencoder_features_main")
+        _, X_held = E.autoencoder_inputs(data_dir, main.config["zca_epsilon"], main.config["seed"])
+        save(plots.reconstructions(X_held, autoencoder.forward(main.params, X_held)[1],
+                                   title=f"Held-out whitened patches and reconstructions, {_label(main.config)}"),
+             "autoencoder_reconstructions")
+        save(plots.cost_curve(main.history, f"Autoencoder cost, {_label(main.config)}"), "autoencoder_cost")
+        if len(grid) > 1:
+            save(plots.feature_grid_matrix({k: autoencoder.hidden_features(r.params) for k, r in grid.items()},
+                                           "Hidden features across L_hid and λ (whitened patches)",
+                                           notes={k: _spectrum_note(r.metrics) for k, r in grid.items()}),
+                 "autoencoder_features_grid")
+
+    if by_part["language_model"]:
+        sizes = [r for r in by_part["language_model"] if r.config["seed"] == 0]
+        save(plots.loss_curves({_label(r.config): r.history for r in sizes},
+                               "Language model: training and validation cross-entropy"), "language_model_loss_curves")
 
     if by_part["sequence"]:
-        seqs = [r for r in by_part["sequence"] if r.config["lr"] == E.SequenceConfig.lr]
-        classes = seqs[0].metrics["classes"]
-        save(plots.loss_curves({_label(r.config): r.history for r in seqs}, "Sequence classifiers: cross-entropy"),
-             "sequence_loss_curves")
-        for r in seqs:
+        seq = by_part["sequence"]
+        chosen_lr = _chosen(seq, chosen_lr)
+        ss = summary["sequence"]
+        shown = {c: next(r for r in seq if r.config["cell"] == c and r.config["lr"] == chosen_lr[c]
+                         and r.config["seed"] == ss["cells"][c]["median_seed"]) for c in chosen_lr}
+        classes = next(iter(shown.values())).metrics["classes"]
+        label = lambda r: f"{r.config['cell'].upper()} (η={r.config['lr']:g}, seed {r.config['seed']})"  # noqa: E731
+        save(plots.lr_selection({c.upper(): {float(k): v for k, v in ss["cells"][c]["val_accuracy_by_lr"].items()}
+                                 for c in chosen_lr}, {c.upper(): lr for c, lr in chosen_lr.items()},
+                                f"Choosing η on validation accuracy (seed {E.SEQ_SELECTION_SEED})"),
+             "sequence_lr_selection")
+        save(plots.seed_spread({c.upper(): ss["cells"][c]["test_accuracy"]["values"] for c in chosen_lr},
+                               title="Test accuracy at the chosen η, seeds " + ", ".join(map(str, E.SEQ_SEEDS))),
+             "sequence_seeds")
+        save(plots.training_curves({label(r): r.history for r in shown.values()},
+                                   "Training the median seed of each cell"), "sequence_training_curves")
+        for c, r in shown.items():
             save(plots.confusion_figure({"train": r.metrics["train_confusion"], "test": r.metrics["test_confusion"]},
-                                        classes, f"{_label(r.config)} confusion matrices"),
-                 f"sequence_confusion_{r.config['cell']}")
-        save(plots.gradient_norms_figure({r.config["cell"]: r.metrics["hidden_gradient_norms"] for r in seqs}),
+                                        classes, f"{label(r)} confusion matrices (the median seed)"),
+                 f"sequence_confusion_{c}")
+        save(plots.gradient_norms_figure({label(r): r.metrics["hidden_gradient_norms"] for r in shown.values()}),
              "sequence_gradient_norms")
 
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
@@ -167,33 +306,49 @@ def write_report(results, out: Path, data_dir=None) -> dict:
     return summary
 
 
-def _table(title: str, columns: dict, experiments: list) -> list:
-    """Markdown lines: a heading and one row per experiment; ``columns`` maps header -> cell(e)."""
+def _spectrum_note(m: dict) -> str:
+    return f"selectivity {m['selectivity']:.2f}, high-freq. {m['high_frequency']:.2f}"
+
+
+def _table(title: str, columns: dict, rows: list) -> list:
+    """Markdown lines: a heading and one row per item; ``columns`` maps header -> cell(row)."""
     lines = [title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(e) for cell in columns.values()) + " |" for e in experiments]
+    lines += ["| " + " | ".join(cell(e) for cell in columns.values()) + " |" for e in rows]
     return lines + [""]
+
+
+def _pm(d: dict, fmt: str = ".3f") -> str:
+    return f"{d['mean']:{fmt}} ± {d['sd']:{fmt}} ({', '.join(format(v, fmt) for v in d['values'])})"
 
 
 def summary_markdown(summary: dict) -> str:
     lines = ["# mpcore study summary", ""]
-    rows = {p: [e for e in summary["experiments"] if e["config"]["part"] == p] for p in PARTS}
-    label = lambda e: e["label"]  # noqa: E731
-    seconds = lambda e: f"{e['wall_time_s']:.1f}"  # noqa: E731
-
-    def metric(key, fmt):
-        return lambda e: format(e["metrics"][key], fmt)
-
-    if rows["autoencoder"]:
+    f = lambda key, fmt: (lambda e: format(e[key], fmt))  # noqa: E731
+    if "autoencoder" in summary:
+        ae = summary["autoencoder"]
+        rows = ae["grid"] + ([ae["not_whitened"]] if ae["not_whitened"] else [])
         lines += _table("## Part 1: sparse autoencoder", {
-            "model": label, "cost J": metric("cost", ".4f"), "reconstruction MSE": metric("reconstruction_mse", ".5f"),
-            "mean activation": metric("mean_activation", ".3f"), "iterations": metric("iterations", "d"),
-            "time (s)": seconds}, rows["autoencoder"])
-    if rows["language_model"]:
+            "L_hid": f("n_hidden", "d"), "λ": f("lam", "g"),
+            "whitened": lambda e: "no" if e is ae["not_whitened"] else "yes",
+            "cost J": f("cost", ".4f"), "MSE train": f("reconstruction_mse", ".5f"),
+            "MSE held-out": f("held_out_mse", ".5f"), "mean activation": f("mean_activation", ".4f"),
+            "dead units": f("dead_units", "d"), "‖W1 col‖": f("weight_norm", ".3f"),
+            "selectivity": f("selectivity", ".3f"),
+            "high-freq.": f("high_frequency", ".3f"), "redundancy": f("redundancy", ".3f"),
+            "iterations": f("iterations", "d"), "stopped": lambda e: e["stopped"]}, rows)
+        m = ae["main"]
+        lines += [f"Main setting L_hid={m['n_hidden']}, λ={m['lam']:g}: selectivity {m['selectivity']:.3f}, "
+                  f"high-frequency share {m['high_frequency']:.3f}.", ""]
+    if "language_model" in summary:
+        lm = summary["language_model"]
         lines += _table("## Part 2: language model", {
-            "model": label, "test cross-entropy": metric("test_cross_entropy", ".3f"),
-            "perplexity": metric("test_perplexity", ".1f"), "top-1": metric("test_top1", ".3f"),
-            "top-10": metric("test_top10", ".3f"), "epochs": metric("epochs", "d"), "time (s)": seconds},
-            rows["language_model"])
+            "D": f("D", "d"), "P": f("P", "d"), "perplexity": f("test_perplexity", ".2f"),
+            "top-1": f("test_top1", ".3f"), "top-10": f("test_top10", ".3f"),
+            "train CE": f("train_cross_entropy", ".3f"), "validation CE": f("val_cross_entropy", ".3f"),
+            "gap (val - train)": f("overfitting_gap", ".3f"), "epochs": f("epochs", "d")}, lm["sizes"])
+        s = lm["seeds"]
+        lines += [f"(D, P) = ({s['D']}, {s['P']}) over seeds {s['seeds']}: test perplexity "
+                  f"{_pm(s['test_perplexity'], '.2f')}, top-1 {_pm(s['test_top1'])}.", ""]
         for c in summary.get("top10_candidates", []):
             cands = ", ".join(f"{w} ({p:.2f})" for w, p in c["candidates"])
             lines.append(f"- *{' '.join(c['trigram'])}* → actual **{c['actual']}**; top 10: {cands}")
@@ -201,12 +356,19 @@ def summary_markdown(summary: dict) -> str:
         for w, near in summary.get("nearest_words", {}).items():
             lines.append(f"- nearest to **{w}**: " + ", ".join(f"{v} ({d:.2f})" for v, d in near))
         lines.append("")
-    if rows["sequence"]:
+    if "sequence" in summary:
+        sq = summary["sequence"]
+        cells = [{"cell": c, **v} for c, v in sq["cells"].items()]
         lines += _table("## Part 3: sequence classification", {
-            "cell": label, "train accuracy": metric("train_accuracy", ".3f"),
-            "validation accuracy": metric("val_accuracy", ".3f"), "test accuracy": metric("test_accuracy", ".3f"),
-            "test cross-entropy": metric("test_cross_entropy", ".3f"), "epochs": metric("epochs", "d"),
-            "time (s)": seconds}, rows["sequence"])
+            "cell": lambda e: e["cell"].upper(),
+            f"validation accuracy for η = {', '.join(map(format, sq['lr_grid'], ['g'] * 3))} (seed "
+            f"{sq['selection_seed']})": lambda e: ", ".join(f"{v:.3f}" for v in e["val_accuracy_by_lr"].values()),
+            "chosen η": f("chosen_lr", "g"),
+            "test accuracy, mean ± sd (seeds)": lambda e: _pm(e["test_accuracy"]),
+            "train accuracy (mean)": lambda e: f"{e['train_accuracy']['mean']:.3f}",
+            "parameters": f("n_params", "d"),
+            "s / epoch": lambda e: f"{e['seconds_per_epoch']['mean']:.2f}",
+            "epochs": lambda e: ", ".join(map(str, e["epochs"]))}, cells)
     return "\n".join(lines)
 
 
@@ -242,12 +404,12 @@ def main(argv=None) -> int:
     from .store import Store
 
     t0 = time.perf_counter()
-    cfgs = study_configs(args.parts, args.quick, args.data_dir)
-    print(f"mpcore reproduce: {len(cfgs)} experiments ({', '.join(args.parts)}), jobs={args.jobs}", flush=True)
+    print(f"mpcore reproduce: {', '.join(args.parts)}, jobs={args.jobs}", flush=True)
     try:
         store = Store(args.store) if args.store is not None else Store()
-        results = run_all(cfgs, store, jobs=args.jobs, scheduler=args.scheduler, progress=sys.stderr.isatty())
-        write_report(results, args.out, args.data_dir)
+        results, chosen = run_study(args.parts, args.quick, args.data_dir, store, jobs=args.jobs,
+                                    scheduler=args.scheduler, progress=sys.stderr.isatty())
+        write_report(results, args.out, args.data_dir, chosen)
     except DataFormatError as e:
         print(f"mpcore reproduce: bad data file: {e}", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ __all__ = [
     "load_ngrams",
     "load_patches",
     "preprocess_patches",
+    "zca_matrix",
     "default_path",
     "file_fingerprint",
 ]
@@ -182,12 +183,49 @@ def load_patches(path: str | Path | None = None) -> np.ndarray:
     return np.ascontiguousarray(rgb.swapaxes(2, 3))
 
 
-def preprocess_patches(rgb: np.ndarray) -> np.ndarray:
-    """Course recipe: grayscale, remove each patch's mean, clip at 3 std, map to [0.1, 0.9].
+def zca_matrix(Y: np.ndarray, epsilon: float) -> np.ndarray:
+    """ZCA whitening matrix of mean-removed rows ``Y`` (N, D): (D, D), symmetric.
+
+    Parameters
+    ----------
+    Y : (N, D) rows with each row's own mean removed.
+    epsilon : regulariser ε > 0, in units of the average pixel variance :math:`\\mathrm{tr}(\\Sigma)/D`
+        (so one value suits data of any contrast).
+
+    Notes
+    -----
+    .. math::
+        \\Sigma = \\frac1N Y^\\top Y = U \\,\\mathrm{diag}(s)\\, U^\\top, \\qquad
+        Z = U \\,\\mathrm{diag}\\Big(\\frac{1}{\\sqrt{s + \\varepsilon\\, \\bar s}}\\Big)\\, U^\\top,
+        \\qquad \\bar s = \\frac1D \\sum_d s_d .
+
+    ``Y Z`` has (nearly) unit variance along every principal direction whose variance ``s`` is
+    well above ``ε s̄`` and is *damped* along the others: natural images have most variance at
+    low spatial frequencies (power falls like 1/f²), so whitening flattens the spectrum and
+    the network sees edges rather than smooth brightness gradients; without ε the tiny,
+    noise-dominated high-frequency directions would be blown up. ZCA (rather than PCA)
+    whitening rotates back with ``U``, so whitened patches still look like images.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    epsilon = float(epsilon)
+    if not epsilon > 0:
+        raise ValueError(f"zca_matrix: epsilon must be > 0, got {epsilon!r}")
+    sigma = Y.T @ Y / len(Y)
+    s, U = np.linalg.eigh(sigma)
+    s = np.clip(s, 0, None)  # eigh returns tiny negative values for the zero-variance direction
+    return (U / np.sqrt(s + epsilon * s.mean())) @ U.T
+
+
+def preprocess_patches(rgb: np.ndarray, zca_epsilon: float | None = None, fit=None) -> np.ndarray:
+    """Course recipe: grayscale, remove each patch's mean, [ZCA-whiten,] clip at 3 std, map to [0.1, 0.9].
 
     Parameters
     ----------
     rgb : (N, 3, P, P) array in [0, 1], as returned by :func:`load_patches`.
+    zca_epsilon : None (the course recipe, no whitening) or the ε of :func:`zca_matrix`.
+    fit : index (array, slice or None = all) of the patches whose statistics -- the whitening
+        matrix and the clipping range -- are estimated; they are applied to every patch, so a
+        held-out set is transformed without being looked at.
 
     Returns
     -------
@@ -197,6 +235,7 @@ def preprocess_patches(rgb: np.ndarray) -> np.ndarray:
     -----
     .. math::
         Y = 0.2126 R + 0.7152 G + 0.0722 B, \\qquad Y_i \\leftarrow Y_i - \\bar Y_i,
+        \\qquad [\\,Y \\leftarrow Y Z\\,],
 
         s = 3\\,\\mathrm{std}(Y) \\text{ over all pixels of the mean-removed data},
 
@@ -209,9 +248,14 @@ def preprocess_patches(rgb: np.ndarray) -> np.ndarray:
         raise ValueError(f"preprocess_patches: expected rgb of shape (N, 3, P, P) with N >= 1, got {rgb.shape}")
     if rgb.dtype.kind not in "biuf" or not np.isfinite(rgb).all():
         raise ValueError("preprocess_patches: rgb must be finite numbers")
+    fit = slice(None) if fit is None else fit
     Y = np.tensordot(LUMA, rgb, axes=([0], [1]))  # (N, P, P)
     Y = Y - Y.mean(axis=(1, 2), keepdims=True)
-    s = 3.0 * Y.std()
+    if zca_epsilon is not None:
+        N, P, _ = Y.shape
+        rows = Y.reshape(N, P * P)
+        Y = (rows @ zca_matrix(rows[fit], zca_epsilon)).reshape(N, P, P)
+    s = 3.0 * Y[fit].std()
     if s == 0:  # every patch flat: all pixels sit at the middle of the range
         return np.full(Y.shape, 0.5)
     return 0.1 + 0.8 * (np.clip(Y, -s, s) + s) / (2 * s)

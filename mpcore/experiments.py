@@ -35,10 +35,16 @@ from .train import SGDConfig, lbfgs, sgd
 
 #: The study's grids: every point is trained by ``mpcore reproduce`` and shipped, so the
 #: notebooks' sliders replot without training.
-AE_GRID_HIDDEN = (16, 49, 100)
-AE_GRID_LAMBDA = (0.0, 1e-5, 1e-3)
+AE_GRID_HIDDEN = (16, 64, 144)
+AE_GRID_LAMBDA = (1e-4, 1e-3, 3e-3, 1e-2)
 LM_SIZES = ((32, 256), (16, 128), (8, 64))
-SEQ_LR_GRID = (0.01, 0.1)
+#: Seeds of the language model's main size, (32, 256): its spread across seeds.
+LM_SEEDS = (0, 1, 2)
+#: Learning rates tried for each recurrent cell; the one with the best validation accuracy
+#: (seed SEQ_SELECTION_SEED) is chosen, then trained with every seed of SEQ_SEEDS.
+SEQ_LR_GRID = (0.01, 0.03, 0.1)
+SEQ_SEEDS = (0, 1, 2)
+SEQ_SELECTION_SEED = 0
 
 
 def _data_file(data_dir, name):
@@ -48,11 +54,13 @@ def _data_file(data_dir, name):
 @dataclass(frozen=True)
 class AutoencoderConfig:
     n_hidden: int = 64
-    lam: float = 5e-4
+    lam: float = 1e-4
     beta: float = 3.0
-    rho: float = 0.05
+    rho: float = 0.01
+    zca_epsilon: float | None = 1.0  # ZCA whitening regulariser (data.zca_matrix); None = course recipe only
     solver: str = "lbfgs"  # or "sgd"
-    maxiter: int = 400  # L-BFGS iterations
+    maxiter: int = 3000  # L-BFGS iteration cap; normally rel_tol stops it first
+    rel_tol: float = 1e-4  # converged: cost fell by less than this (relative) over 20 iterations
     lr: float = 0.1
     momentum: float = 0.85
     batch_size: int = 32
@@ -66,6 +74,8 @@ class AutoencoderConfig:
         autoencoder.check_hyper(self.lam, self.beta, self.rho)
         if self.solver not in ("lbfgs", "sgd"):
             raise ValueError(f"solver must be 'lbfgs' or 'sgd', got {self.solver!r}")
+        if self.zca_epsilon is not None and not self.zca_epsilon > 0:
+            raise ValueError(f"zca_epsilon must be > 0 or None, got {self.zca_epsilon!r}")
 
 
 @dataclass(frozen=True)
@@ -141,33 +151,71 @@ def config_from_dict(d: dict):
 # --------------------------------------------------------------------------------------------
 
 
-def autoencoder_inputs(data_dir=None) -> np.ndarray:
-    """Preprocessed patches flattened to rows: (N, P*P)."""
-    x = data.preprocess_patches(data.load_patches(_data_file(data_dir, "data1.h5")))
-    return x.reshape(len(x), -1)
+#: Share of the patches held out (never trained on, never used for preprocessing statistics)
+#: to measure how well the autoencoder reconstructs patches it has not seen.
+AE_HELD_OUT = 0.1
+
+
+def autoencoder_inputs(data_dir=None, zca_epsilon=None, seed=0):
+    """Preprocessed patches flattened to rows, split into training and held-out sets.
+
+    Returns ``(X_train, X_held_out)``, (N_train, P*P) and (N_held, P*P); whitening and clipping
+    statistics come from the training patches only.
+    """
+    rgb = data.load_patches(_data_file(data_dir, "data1.h5"))
+    N = len(rgb)
+    if N < 2:
+        raise data.DataFormatError(f"data1.h5 holds {N} patch: need at least 2 (one is held out)")
+    perm = np.random.default_rng(seed).permutation(N)
+    n_held = max(1, int(round(AE_HELD_OUT * N)))
+    held, train = perm[:n_held], perm[n_held:]
+    x = data.preprocess_patches(rgb, zca_epsilon, fit=train).reshape(N, -1)
+    return x[train], x[held]
+
+
+def feature_redundancy(features: np.ndarray) -> np.ndarray:
+    """For each feature (H, D), the largest |cosine similarity| to any other feature: (H,).
+
+    Near 1: the unit duplicates another one (a redundant feature)."""
+    F = features / np.linalg.norm(features, axis=1, keepdims=True).clip(1e-12)
+    cos = np.abs(F @ F.T)
+    np.fill_diagonal(cos, 0.0)
+    return cos.max(axis=1)
 
 
 def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
     t0 = time.perf_counter()
-    X = autoencoder_inputs(cfg.data_dir).astype(cfg.dtype)
+    X, X_held = autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
+    X, X_held = X.astype(cfg.dtype), X_held.astype(cfg.dtype)
     rng = np.random.default_rng(cfg.seed)
     params = autoencoder.init_params(X.shape[1], cfg.n_hidden, rng, dtype=cfg.dtype)
     hyper = dict(lam=cfg.lam, beta=cfg.beta, rho=cfg.rho)
-    desc = f"autoencoder H={cfg.n_hidden} λ={cfg.lam:g}"
-    if cfg.solver == "lbfgs":
-        params, hist = lbfgs(lambda p: autoencoder.loss_and_grads(p, X, **hyper), params, maxiter=cfg.maxiter,
-                             progress=progress, desc=desc)
-    else:
-        sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                            patience=cfg.epochs, seed=cfg.seed)
-        params, hist = sgd(lambda p, Xb: autoencoder.loss_and_grads(p, Xb, **hyper), params, (X,), sgd_cfg,
-                           progress=progress, desc=desc)
-    loss, _ = autoencoder.loss_and_grads(params, X, **hyper)
-    a, X_hat = autoencoder.forward(params, X)
+    desc = f"autoencoder L_hid={cfg.n_hidden} λ={cfg.lam:g}"
+    with threadpool_limits(1):
+        if cfg.solver == "lbfgs":
+            params, hist = lbfgs(lambda p: autoencoder.loss_and_grads(p, X, **hyper), params, maxiter=cfg.maxiter,
+                                 rel_tol=cfg.rel_tol, progress=progress, desc=desc)
+        else:
+            sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
+                                patience=cfg.epochs, seed=cfg.seed)
+            params, hist = sgd(lambda p, Xb: autoencoder.loss_and_grads(p, Xb, **hyper), params, (X,), sgd_cfg,
+                               progress=progress, desc=desc)
+        loss, _ = autoencoder.loss_and_grads(params, X, **hyper)
+        a, X_hat = autoencoder.forward(params, X)
+        _, X_held_hat = autoencoder.forward(params, X_held)
+    features = autoencoder.hidden_features(params)
+    selectivity, high_frequency = metrics.feature_spectrum(features)
     m = {
         "cost": loss,
         "reconstruction_mse": float(np.mean((X - X_hat) ** 2)),
+        "held_out_mse": float(np.mean((X_held - X_held_hat) ** 2)),
         "mean_activation": float(a.mean()),
+        "dead_units": int(np.sum(a.mean(axis=0) < 0.1 * cfg.rho)),
+        # ‖W1[:, j]‖ averaged over units: near 0 when weight decay has flattened every feature
+        "weight_norm": float(np.linalg.norm(params["W1"], axis=0).mean()),
+        "selectivity": float(selectivity.mean()),
+        "high_frequency": float(high_frequency.mean()),
+        "redundancy": float(feature_redundancy(features).mean()),
         "iterations": len(hist.train_loss),
     }
     return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)
@@ -186,15 +234,19 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
     sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         patience=cfg.patience, seed=cfg.seed)
     n = cfg.n_train or len(ng.train_x)
-    params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x[:n], ng.train_y[:n]), sgd_cfg,
-                       validate=validate, progress=progress, desc=f"language model D={cfg.D} P={cfg.P}")
-    proba = language_model.predict_proba(params, ng.test_x)
+    with threadpool_limits(1):  # one BLAS thread: faster at these shapes, and never oversubscribed
+        params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x[:n], ng.train_y[:n]), sgd_cfg,
+                           validate=validate, progress=progress, desc=f"language model D={cfg.D} P={cfg.P}")
+        proba = language_model.predict_proba(params, ng.test_x)
+        train_proba = language_model.predict_proba(params, ng.train_x[:n])
     m = {
         "test_cross_entropy": metrics.cross_entropy(proba, ng.test_y),
         "test_perplexity": metrics.perplexity(proba, ng.test_y),
         "test_top1": metrics.top_k_accuracy(proba, ng.test_y, 1),
         "test_top10": metrics.top_k_accuracy(proba, ng.test_y, 10),
         "val_cross_entropy": hist.val_loss[hist.best_epoch],
+        "train_cross_entropy": metrics.cross_entropy(train_proba, ng.train_y[:n]),
+        "train_top1": metrics.top_k_accuracy(train_proba, ng.train_y[:n], 1),
         "epochs": len(hist.train_loss),
     }
     return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)
@@ -220,18 +272,27 @@ def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
     params = sequence.init_params(cfg.cell, Xtr.shape[2], cfg.n_hidden, K, rng, mlp=cfg.mlp, dtype=cfg.dtype)
     cell = cfg.cell
 
+    desc = f"{cell.upper()} L_hid={cfg.n_hidden}"
+    train_probe = np.random.default_rng(cfg.seed).choice(len(Xtr), size=min(512, len(Xtr)), replace=False)
+
     def validate(p):
         proba = sequence.predict_proba(p, Xva, cell=cell)
-        return {"loss": metrics.cross_entropy(proba, act.val_y), "acc": metrics.top_k_accuracy(proba, act.val_y, 1)}
+        train_pred = sequence.predict_proba(p, Xtr[train_probe], cell=cell).argmax(1)
+        return {"loss": metrics.cross_entropy(proba, act.val_y), "acc": metrics.top_k_accuracy(proba, act.val_y, 1),
+                "train_acc": metrics.accuracy(ytr[train_probe], train_pred)}
 
     sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         patience=cfg.patience, clip_norm=cfg.clip_norm, seed=cfg.seed)
-    with threadpool_limits(1), fpu.flush_denormals(cfg.dtype == "float32"):
-        params, hist = sgd(lambda p, X, y: sequence.loss_and_grads(p, X, y, cell=cell), params, (Xtr, ytr), sgd_cfg,
-                           validate=validate, progress=progress, desc=f"{cell.upper()} H={cfg.n_hidden}")
-        p_tr = sequence.predict_proba(params, Xtr, cell=cell)
-        p_te = sequence.predict_proba(params, Xte, cell=cell)
-        grad_norms = sequence.hidden_gradient_norms(params, Xte[:256], act.test_y[:256], cell=cell)
+    with threadpool_limits(1):
+        with fpu.flush_denormals(cfg.dtype == "float32"):
+            params, hist = sgd(lambda p, X, y: sequence.loss_and_grads(p, X, y, cell=cell), params, (Xtr, ytr),
+                               sgd_cfg, validate=validate, progress=progress, desc=desc)
+            p_tr = sequence.predict_proba(params, Xtr, cell=cell)
+            p_te = sequence.predict_proba(params, Xte, cell=cell)
+        # in float64, so no step underflows: the RNN's gradient reaches 1e-60 and below
+        params64 = {k: v.astype(np.float64) for k, v in params.items()}
+        grad_norms = sequence.hidden_gradient_norms(params64, prep(act.test_x[:256]).astype(np.float64),
+                                                    act.test_y[:256], cell=cell)
     pred_tr, pred_te = p_tr.argmax(1), p_te.argmax(1)
     m = {
         "train_accuracy": metrics.accuracy(ytr, pred_tr),
@@ -243,8 +304,41 @@ def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
         "hidden_gradient_norms": grad_norms.astype(float).tolist(),
         "classes": act.classes,
         "epochs": len(hist.train_loss),
+        "n_params": int(sum(v.size for v in params.values())),
+        "seconds_per_epoch": float(np.median(hist.epoch_time)),
     }
     return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)
+
+
+def choose_lr(results: list) -> float:
+    """The learning rate of the result with the highest validation accuracy (ties: the lower
+    validation cross-entropy). Never looks at test data."""
+    best = max(results, key=lambda r: (r.metrics["val_accuracy"], -min(r.history["val_loss"])))
+    return best.config["lr"]
+
+
+def median_result(results: list, key: str = "test_accuracy"):
+    """The result whose ``metrics[key]`` is the median (the lower middle one for an even count):
+    the seed the figures show."""
+    ranked = sorted(results, key=lambda r: r.metrics[key])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def sequence_study(store, data_dir=None, cells=None) -> dict:
+    """The sequence part of the study, from ``store`` (trained and cached if missing).
+
+    Returns ``{cell: {"selection": {η: Result at SEQ_SELECTION_SEED}, "lr": chosen η,
+    "seeds": [Result per seed of SEQ_SEEDS at the chosen η], "median": the median seed's Result}}``.
+    """
+    study = {}
+    for cell in cells or sequence.CELLS:
+        selection = {lr: store.get_or_run(SequenceConfig(cell=cell, lr=lr, seed=SEQ_SELECTION_SEED, data_dir=data_dir))
+                     for lr in SEQ_LR_GRID}
+        lr = choose_lr(list(selection.values()))
+        seeds = [selection[lr] if s == SEQ_SELECTION_SEED else
+                 store.get_or_run(SequenceConfig(cell=cell, lr=lr, seed=s, data_dir=data_dir)) for s in SEQ_SEEDS]
+        study[cell] = {"selection": selection, "lr": lr, "seeds": seeds, "median": median_result(seeds)}
+    return study
 
 
 RUNNERS = {"autoencoder": run_autoencoder, "language_model": run_language_model, "sequence": run_sequence}

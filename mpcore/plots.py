@@ -19,17 +19,39 @@ def _tile(images: np.ndarray, cols: int, pad: int = 1, fill=1.0) -> np.ndarray:
     return canvas
 
 
-def patches_figure(rgb: np.ndarray, gray: np.ndarray, n: int = 200, seed: int = 0):
-    """``n`` random RGB patches (N, 3, P, P) next to their normalised versions (N, P, P)."""
+def patches_figure(rgb: np.ndarray, gray: np.ndarray, whitened: np.ndarray | None = None, n: int = 200,
+                   seed: int = 0):
+    """``n`` random RGB patches (N, 3, P, P) next to their normalised versions (N, P, P) and,
+    if given, their whitened versions (N, P, P)."""
     idx = np.random.default_rng(seed).choice(len(rgb), size=min(n, len(rgb)), replace=False)
     cols = 20
-    fig, axes = plt.subplots(1, 2, figsize=(12, 6.4))
-    axes[0].imshow(_tile(rgb[idx].transpose(0, 2, 3, 1), cols))
-    axes[0].set_title(f"{len(idx)} RGB patches")
-    axes[1].imshow(_tile(gray[idx], cols), cmap="gray", vmin=0, vmax=1)
-    axes[1].set_title("after preprocessing (gray, mean removed, clipped, [0.1, 0.9])")
-    for ax in axes:
+    panels = [(_tile(rgb[idx].transpose(0, 2, 3, 1), cols), f"{len(idx)} RGB patches"),
+              (_tile(gray[idx], cols), "course recipe (gray, mean removed, clipped, [0.1, 0.9])")]
+    if whitened is not None:
+        panels.append((_tile(whitened[idx], cols), "ZCA-whitened, then the same clipping"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6.4))
+    for ax, (img, title) in zip(axes, panels):
+        ax.imshow(img, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=10)
         ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def variance_spectrum(patches: dict, title: str = "Variance along each principal direction"):
+    """``{label: (N, D) rows}``: the eigenvalues of each set's covariance, largest first, on a
+    log axis -- natural images put most variance in a few smooth directions; whitening flattens it."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, X in patches.items():
+        X = np.asarray(X, dtype=np.float64)
+        X = X - X.mean(axis=0)
+        s = np.linalg.eigvalsh(X.T @ X / len(X))[::-1]
+        s = s / s[0]
+        ax.semilogy(np.arange(1, len(s) + 1), np.where(s > 0, s, np.nan), label=label)
+    ax.set_xlabel("principal direction (by variance)")
+    ax.set_ylabel("variance / largest variance")
+    ax.set_title(title)
+    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -52,15 +74,50 @@ def feature_grid(features: np.ndarray, title: str = "", ax=None):
     return ax.figure
 
 
-def feature_grid_matrix(features: dict, title: str = "Hidden features"):
-    """``{(L_hid, lam): (H, P*P)}`` as a grid of feature grids: rows L_hid, columns λ."""
+def feature_grids(features: dict, title: str = ""):
+    """``{label: (H, P*P)}`` feature grids side by side."""
+    fig, axes = plt.subplots(1, len(features), figsize=(5.5 * len(features), 5.9), squeeze=False)
+    for ax, (label, f) in zip(axes[0], features.items()):
+        feature_grid(f, label, ax=ax)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: dict | None = None):
+    """``{(L_hid, lam): (H, P*P)}`` as a grid of feature grids: rows L_hid, columns λ.
+    ``notes`` maps the same keys to a second title line (e.g. measured selectivity)."""
     Hs = sorted({h for h, _ in features})
     lams = sorted({lam for _, lam in features})
-    fig, axes = plt.subplots(len(Hs), len(lams), figsize=(4 * len(lams), 4 * len(Hs)), squeeze=False)
+    fig, axes = plt.subplots(len(Hs), len(lams), figsize=(3.6 * len(lams), 3.9 * len(Hs)), squeeze=False)
     for i, H in enumerate(Hs):
         for j, lam in enumerate(lams):
-            feature_grid(features[(H, lam)], f"L_hid={H}, λ={lam:g}", ax=axes[i, j])
+            if (H, lam) not in features:
+                axes[i, j].axis("off")
+                continue
+            label = f"L_hid={H}, λ={lam:g}"
+            if notes and (H, lam) in notes:
+                label += "\n" + notes[(H, lam)]
+            feature_grid(features[(H, lam)], label, ax=axes[i, j])
+            axes[i, j].title.set_fontsize(9)
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 24, title: str = ""):
+    """The first ``n`` patches (rows of P*P values in [0, 1]) above their reconstructions."""
+    n = min(n, len(X))
+    P = int(round(np.sqrt(X.shape[1])))
+    fig, axes = plt.subplots(2, 1, figsize=(12, 2.2))
+    for ax, img, label in zip(axes, (X, X_hat), ("input", "reconstruction")):
+        ax.imshow(_tile(np.asarray(img[:n]).reshape(n, P, P), n), cmap="gray", vmin=0, vmax=1)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        axes[0].set_title(title)
     fig.tight_layout()
     return fig
 
@@ -113,15 +170,87 @@ def confusion_figure(confusions: dict, classes: list, title: str = ""):
     return fig
 
 
-def gradient_norms_figure(norms: dict):
-    """``{cell: (T,)}`` mean ‖∂L/∂h_t‖ per time step, log scale: vanishing gradients made visible."""
+def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time step from the loss at t = T"):
+    """``{label: (T,)}`` mean ‖∂L/∂h_t‖ per time step, log scale: vanishing gradients made visible.
+
+    The y-axis spans every value; a value of exactly 0 cannot be drawn on a log axis and is
+    reported in the legend instead of silently dropped."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    for cell, g in norms.items():
-        ax.semilogy(np.arange(1, len(g) + 1), g, label=cell.upper())
+    positive = []
+    for label, g in norms.items():
+        g = np.asarray(g, dtype=np.float64)
+        zeros = int(np.sum(g <= 0))
+        note = f" ({zeros} steps exactly 0, not drawn)" if zeros else ""
+        ax.semilogy(np.arange(1, len(g) + 1), np.where(g > 0, g, np.nan), label=label.upper() + note)
+        positive.append(g[g > 0])
+    values = np.concatenate(positive) if positive else np.array([1.0])
+    if values.size:
+        ax.set_ylim(values.min() / 10, values.max() * 10)
     ax.set_xlabel("time step t")
-    ax.set_ylabel("mean ‖∂L/∂h_t‖")
-    ax.set_title("Gradient reaching each time step from the loss at t = T")
+    ax.set_ylabel("mean ‖∂L/∂h_t‖ (float64)")
+    ax.set_title(title)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: dict, title: str = ""):
+    """``{label: history}``, one column per model: cross-entropy (top) and accuracy (bottom) per
+    epoch, training dashed and validation solid, the kept epoch marked. Axes shared by row."""
+    n = len(histories)
+    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6), sharey="row", squeeze=False)
+    for j, (label, h) in enumerate(histories.items()):
+        ep = np.arange(1, len(h["train_loss"]) + 1)
+        best = h["best_epoch"] + 1
+        ax = axes[0, j]
+        ax.plot(ep, h["train_loss"], "--", color="C0", label="train (mean over the epoch's batches)")
+        ax.plot(ep, h["val_loss"], "-", color="C1", label="validation")
+        ax.axvline(best, color="0.6", lw=0.8)
+        ax.set_title(label)
+        ax = axes[1, j]
+        if h.get("train_acc"):
+            ax.plot(ep, h["train_acc"], "--", color="C0", label="train (512 windows)")
+        ax.plot(ep, h["val_acc"], "-", color="C1", label="validation")
+        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
+        ax.set_xlabel("epoch")
+        for ax in axes[:, j]:
+            ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0, 0].set_ylabel("cross-entropy")
+    axes[1, 0].set_ylabel("accuracy")
+    axes[0, 0].legend(fontsize=8)
+    axes[1, 0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
+    """``{label: {lr: validation accuracy}}`` as lines over η (log axis); the chosen η circled."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, (label, accs) in enumerate(val_acc.items()):
+        lrs = sorted(accs)
+        ax.semilogx(lrs, [accs[lr] for lr in lrs], "o-", color=f"C{k}", label=label)
+        ax.plot(chosen[label], accs[chosen[label]], "o", ms=14, mfc="none", color=f"C{k}")
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("validation accuracy (best epoch)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = ""):
+    """``{label: [value per seed]}``: every seed as a dot, the mean as a bar with ± 1 sd."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, v in enumerate(values.values()):
+        v = np.asarray(v, dtype=float)
+        ax.bar(k, v.mean(), color=f"C{k}", alpha=0.35, yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6)
+        ax.plot(np.full(len(v), k), v, "o", color=f"C{k}")
+        ax.annotate(f"{v.mean():.3f}", (k, v.mean()), xytext=(12, 0), textcoords="offset points", va="center")
+    ax.set_xticks(range(len(values)), list(values))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 

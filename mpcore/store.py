@@ -33,7 +33,7 @@ import numpy as np
 
 from . import __version__, data
 
-FORMAT = 1
+FORMAT = 2  # 2: whitened autoencoder, feature and per-epoch metrics (older entries are not found)
 DATA_FILES = {"autoencoder": "data1.h5", "language_model": "data2.h5", "sequence": "data3.h5"}
 
 

@@ -16,6 +16,7 @@ weights seen so far and the history.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -58,6 +59,8 @@ class History:
     train_loss: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)  # when ``validate`` reports "train_acc"
+    epoch_time: list = field(default_factory=list)  # seconds of training per epoch (validation excluded)
     best_epoch: int = -1  # 0-based index of the epoch whose weights were kept
     stopped: str = ""  # "max epochs", "early stopping", "converged" or "diverged"
 
@@ -91,8 +94,8 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
         mini-batch takes the same rows of every array.
     config : :class:`SGDConfig`.
     validate : ``f(params) -> {"loss": float, ...}`` on the validation set, called after every
-        epoch; its ``"loss"`` drives early stopping, ``"acc"`` (if given) is recorded. Without
-        it, the epoch's mean training loss is used.
+        epoch; its ``"loss"`` drives early stopping, ``"acc"`` and ``"train_acc"`` (if given) are
+        recorded. Without it, the epoch's mean training loss is used.
     progress : show a tqdm progress bar over epochs.
 
     Returns
@@ -116,6 +119,7 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     for epoch in bar:
         perm = rng.permutation(N)
         total = 0.0
+        t_epoch = time.perf_counter()
         for s in range(0, N, config.batch_size):
             idx = perm[s : s + config.batch_size]
             loss, grads = loss_and_grads(params, *(a[idx] for a in train))
@@ -135,12 +139,15 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
                 v *= config.momentum
                 v -= config.lr * g  # ΔW(n) = -η ∇J + α ΔW(n-1)
                 params[k] += v
+        hist.epoch_time.append(time.perf_counter() - t_epoch)
         hist.train_loss.append(total / N)
         metrics = validate(params) if validate is not None else {"loss": total / N}
         val_loss = float(metrics["loss"])
         hist.val_loss.append(val_loss)
         if "acc" in metrics:
             hist.val_acc.append(float(metrics["acc"]))
+        if "train_acc" in metrics:
+            hist.train_acc.append(float(metrics["train_acc"]))
         if progress:
             bar.set_postfix(train=f"{total / N:.4f}", val=f"{val_loss:.4f}")
         if not np.isfinite(val_loss):
@@ -161,12 +168,20 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     return best, hist
 
 
-def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, progress: bool = True, desc: str = "L-BFGS"):
+def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | None = None, window: int = 20,
+          progress: bool = True, desc: str = "L-BFGS"):
     """Minimise a full-batch cost ``loss_and_grads(params) -> (loss, grads)`` with L-BFGS.
+
+    Stops at the first of: **convergence** -- the cost fell by less than ``rel_tol`` (relative)
+    over the last ``window`` iterations, :math:`(J_{n-w} - J_n) / |J_n| < \\text{rel\\_tol}`;
+    scipy's own tolerances; or ``maxiter`` iterations. ``History.stopped`` says which.
 
     Returns (params, :class:`History`) with the cost after every iteration in ``train_loss``.
     """
     maxiter = _checks.positive_int("maxiter", maxiter)
+    window = _checks.positive_int("window", window)
+    if rel_tol is not None:
+        rel_tol = _checks.number("rel_tol", rel_tol, low=0, low_open=True)
     keys = list(params)
     shapes = [np.shape(params[k]) for k in keys]
     sizes = [int(np.prod(s)) for s in shapes]
@@ -189,15 +204,25 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, progress: bool = 
     bar = tqdm(total=maxiter, desc=desc, disable=not progress, leave=False)
 
     def callback(intermediate_result):
-        hist.train_loss.append(float(intermediate_result.fun))
+        J = hist.train_loss
+        J.append(float(intermediate_result.fun))
         bar.update(1)
         if progress:
             bar.set_postfix(cost=f"{intermediate_result.fun:.5f}")
+        if rel_tol is not None and len(J) > window and (J[-window - 1] - J[-1]) < rel_tol * abs(J[-1]):
+            hist.stopped = f"converged: cost fell by less than {rel_tol:g} (relative) over {window} iterations"
+            raise StopIteration
 
     theta0 = np.concatenate([np.ravel(params[k]) for k in keys]).astype(np.float64)
     res = minimize(fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
                    options={"maxiter": maxiter, "maxcor": 20})
     bar.close()
     hist.best_epoch = len(hist.train_loss) - 1
-    hist.stopped = "converged" if res.success else "max iterations"
+    if not hist.stopped:
+        if res.success:
+            hist.stopped = f"converged: {res.message}"
+        elif len(hist.train_loss) >= maxiter:
+            hist.stopped = "max iterations"
+        else:
+            hist.stopped = f"stopped early: {res.message}"
     return unflatten(res.x), hist

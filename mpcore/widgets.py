@@ -16,11 +16,8 @@ from IPython.display import display
 
 from . import experiments as E
 from . import plots
-from .models import autoencoder, language_model
+from .models import autoencoder, language_model, sequence
 from .store import Store
-
-AE_BETA = (0.0, 1.0, 3.0)  # beyond the shipped β = 3, ρ = 0.05: trained on demand
-AE_RHO = (0.01, 0.05, 0.1)
 
 
 class Explorer(W.VBox):
@@ -62,36 +59,37 @@ def _store(store):
 # ------------------------------------------------------------------------------------- part 1
 
 
-def autoencoder_config(n_hidden=64, lam=5e-4, beta=3.0, rho=0.05, data_dir=None, maxiter=400):
-    return E.AutoencoderConfig(n_hidden=n_hidden, lam=lam, beta=beta, rho=rho, maxiter=maxiter, data_dir=data_dir)
-
-
 def autoencoder_figure(result):
     """Hidden features and cost curve of one autoencoder result, side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
-    c = result.config
+    c, m = result.config, result.metrics
+    white = "whitened" if c["zca_epsilon"] is not None else "not whitened"
     plots.feature_grid(autoencoder.hidden_features(result.params),
-                       f"L_hid={c['n_hidden']}, λ={c['lam']:g}, β={c['beta']:g}, ρ={c['rho']:g}", ax=axes[0])
+                       f"L_hid={c['n_hidden']}, λ={c['lam']:g} ({white})\n"
+                       f"selectivity {m['selectivity']:.2f}, high-frequency share {m['high_frequency']:.2f}",
+                       ax=axes[0])
     axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
     axes[1].set_xlabel("L-BFGS iteration")
     axes[1].set_ylabel("cost J")
-    axes[1].set_title(f"final cost {result.metrics['cost']:.4f}")
+    axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations")
     fig.tight_layout()
     return fig
 
 
-def autoencoder_explorer(store=None, data_dir=None, maxiter=400) -> Explorer:
-    """Sliders for λ, L_hid, β and ρ; replots the feature grid and the cost curve."""
+def autoencoder_explorer(store=None, data_dir=None, **config) -> Explorer:
+    """Sliders for λ and L_hid over the shipped grid (whitened patches, β = 3, ρ = 0.01);
+    replots the feature grid and the cost curve."""
     store = _store(store)
+    main = E.AutoencoderConfig()
     controls = {
-        "lam": W.SelectionSlider(options=list(E.AE_GRID_LAMBDA), value=1e-5, description="λ"),
-        "n_hidden": W.SelectionSlider(options=list(E.AE_GRID_HIDDEN), value=49, description="L_hid"),
-        "beta": W.SelectionSlider(options=list(AE_BETA), value=3.0, description="β"),
-        "rho": W.SelectionSlider(options=list(AE_RHO), value=0.05, description="ρ"),
+        "lam": W.SelectionSlider(options=list(E.AE_GRID_LAMBDA), value=main.lam, description="λ",
+                                 continuous_update=False),
+        "n_hidden": W.SelectionSlider(options=list(E.AE_GRID_HIDDEN), value=main.n_hidden, description="L_hid",
+                                      continuous_update=False),
     }
 
-    def render(lam, n_hidden, beta, rho):
-        cfg = autoencoder_config(n_hidden, lam, beta, rho, data_dir, maxiter)
+    def render(lam, n_hidden):
+        cfg = E.AutoencoderConfig(n_hidden=n_hidden, lam=lam, data_dir=data_dir, **config)
         return autoencoder_figure(store.get_or_run(cfg))
 
     return Explorer(controls, render, "Sparse autoencoder: hidden features")
@@ -156,7 +154,7 @@ def sequence_figure(result):
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("cross-entropy")
     axes[0].legend()
-    axes[0].set_title(f"{result.config['cell'].upper()}, η={result.config['lr']:g}")
+    axes[0].set_title(f"{result.config['cell'].upper()}, η={result.config['lr']:g}, seed {result.config['seed']}")
     for ax, split in zip(axes[1:], ("train", "test")):
         cm = np.asarray(m[f"{split}_confusion"])
         sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
@@ -169,16 +167,19 @@ def sequence_figure(result):
     return fig
 
 
-def sequence_explorer(store=None, data_dir=None, **config) -> Explorer:
-    """Cell type and learning rate; replots loss curves and both confusion matrices."""
+def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, **config) -> Explorer:
+    """Cell type and learning rate over the shipped selection runs (seed 0); replots loss
+    curves and both confusion matrices. Opens at ``cell`` and ``lr`` (default: the middle η)."""
     store = _store(store)
+    grid = list(E.SEQ_LR_GRID)
     controls = {
-        "cell": W.ToggleButtons(options=[("RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")], value="gru",
-                                description="cell"),
-        "lr": W.SelectionSlider(options=list(E.SEQ_LR_GRID), value=0.1, description="η"),
+        "cell": W.ToggleButtons(options=[(c.upper(), c) for c in sequence.CELLS], value=cell, description="cell"),
+        "lr": W.SelectionSlider(options=grid, value=grid[len(grid) // 2] if lr is None else lr, description="η",
+                                continuous_update=False),
     }
 
     def render(cell, lr):
-        return sequence_figure(store.get_or_run(E.SequenceConfig(cell=cell, lr=lr, data_dir=data_dir, **config)))
+        cfg = E.SequenceConfig(cell=cell, lr=lr, seed=E.SEQ_SELECTION_SEED, data_dir=data_dir, **config)
+        return sequence_figure(store.get_or_run(cfg))
 
     return Explorer(controls, render, "Sequence classifiers")

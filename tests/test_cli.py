@@ -3,15 +3,18 @@ sizes, bad data directories, the store making reruns instant, and the Dask path.
 
 import json
 
+import matplotlib.image
 import numpy as np
 import pytest
 from course_files import write_course_dir
 
 from mpcore import cli
+from mpcore import experiments as E
 
 FIGURES = {
-    "patches_rgb_vs_normalised.png", "autoencoder_features_main.png", "autoencoder_cost.png",
-    "autoencoder_features_grid.png", "language_model_loss_curves.png", "sequence_loss_curves.png",
+    "patches_rgb_vs_normalised.png", "autoencoder_features_main.png", "autoencoder_reconstructions.png",
+    "autoencoder_cost.png", "autoencoder_features_grid.png", "language_model_loss_curves.png",
+    "sequence_lr_selection.png", "sequence_seeds.png", "sequence_training_curves.png",
     "sequence_confusion_rnn.png", "sequence_confusion_lstm.png", "sequence_confusion_gru.png",
     "sequence_gradient_norms.png",
 }
@@ -21,14 +24,28 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
     out, store = tmp_path / "out", tmp_path / "store"
     assert cli.main(["reproduce", "--quick", "--out", str(out), "--store", str(store), "--jobs", "2"]) == 0
     assert FIGURES | {"summary.md", "summary.json"} <= {p.name for p in out.iterdir()}
+    image = matplotlib.image.imread(out / "sequence_seeds.png")
+    assert image.shape == (440, 660, 4) and image[..., :3].std() > 0.05  # 6 x 4 inches at 110 dpi, not blank
     summary = json.loads((out / "summary.json").read_text())
-    labels = [e["label"] for e in summary["experiments"]]
-    assert "GRU" in labels and "D=32, P=256" in labels and "L_hid=64, λ=0.0005" in labels
-    assert len(summary["top10_candidates"]) == 5 and len(summary["top10_candidates"][0]["candidates"]) == 10
+    n_phase1 = len(cli.study_configs(cli.PARTS, quick=True))
     first = capsys.readouterr().out
-    assert "0 of 11 experiments found in the store" in first
+    assert f"0 of {n_phase1} experiments found in the store" in first
+    assert "0 of 6 experiments found in the store" in first  # two more seeds per cell at the chosen η
+    # per cell: validation accuracy for every η, the chosen one, and 3 seeds' test accuracies with their mean
+    for s in summary["sequence"]["cells"].values():
+        assert list(s["val_accuracy_by_lr"]) == [f"{lr:g}" for lr in E.SEQ_LR_GRID]
+        assert s["val_accuracy_by_lr"][f"{s['chosen_lr']:g}"] == max(s["val_accuracy_by_lr"].values())
+        assert s["seeds"] == list(E.SEQ_SEEDS) and len(s["test_accuracy"]["values"]) == 3
+        assert s["test_accuracy"]["mean"] == pytest.approx(np.mean(s["test_accuracy"]["values"]))
+    grid = summary["autoencoder"]["grid"]
+    assert all(0 <= g["selectivity"] <= 1 and 0 <= g["high_frequency"] <= 1 for g in grid)
+    assert summary["autoencoder"]["not_whitened"] is not None
+    assert len(summary["language_model"]["seeds"]["test_perplexity"]["values"]) == len(E.LM_SEEDS)
+    assert len(summary["top10_candidates"]) == 5 and len(summary["top10_candidates"][0]["candidates"]) == 10
     assert cli.main(["reproduce", "--quick", "--out", str(tmp_path / "again"), "--store", str(store)]) == 0
-    assert "11 of 11 experiments found in the store; training 0" in capsys.readouterr().out
+    again_out = capsys.readouterr().out
+    assert f"{n_phase1} of {n_phase1} experiments found in the store; training 0" in again_out
+    assert "6 of 6 experiments found in the store; training 0" in again_out
     again = json.loads((tmp_path / "again" / "summary.json").read_text())
     assert again["experiments"] == summary["experiments"]
 
@@ -41,6 +58,7 @@ def test_course_files_of_other_sizes(tmp_path):
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     seq = [e for e in summary["experiments"] if e["config"]["part"] == "sequence"][0]
+    assert all(np.isfinite(seq["metrics"]["hidden_gradient_norms"]))
     assert seq["metrics"]["classes"] == ["class 0", "class 1", "class 2", "class 3"]
     assert len(seq["metrics"]["hidden_gradient_norms"]) == 12
     assert FIGURES <= {p.name for p in out.iterdir()}
@@ -67,5 +85,6 @@ def test_dask_scheduler_path(tmp_path, capsys):
         code = cli.main(["reproduce", "--quick", "--parts", "sequence", "--scheduler", cluster.scheduler_address,
                          "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store")])
     assert code == 0
-    assert "training 3" in capsys.readouterr().out
-    assert len(list((tmp_path / "store" / "sequence").glob("*.npz"))) == 3
+    out = capsys.readouterr().out
+    assert "training 9" in out and "training 6" in out  # η selection, then two more seeds per cell
+    assert len(list((tmp_path / "store" / "sequence").glob("*.npz"))) == 15

@@ -12,12 +12,6 @@ from hypothesis.extra.numpy import arrays
 from mpcore import data
 from mpcore.data import DataFormatError
 
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
 # ---------------------------------------------------------------------------- patches
 
 

@@ -8,11 +8,6 @@ from mpcore.models import autoencoder, language_model, sequence
 from mpcore.train import SGDConfig
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
 @pytest.mark.parametrize(
     "kw, msg",
     [

@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from mpcore import experiments as E  # noqa: E402
 from mpcore import widgets  # noqa: E402
 from mpcore.store import Store  # noqa: E402
 
@@ -20,18 +21,18 @@ def image_data(fig):
     return fig.axes[0].images[0].get_array().copy()
 
 
-def test_autoencoder_explorer_replots(store):
+def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
     ex = widgets.autoencoder_explorer(store=store, maxiter=2)
+    assert ex.values() == {"lam": E.AutoencoderConfig.lam, "n_hidden": E.AutoencoderConfig.n_hidden}
     before = image_data(ex.figure)
     ex.controls["n_hidden"].value = 16
-    assert image_data(ex.figure).shape != before.shape  # 16 features instead of 49
+    assert image_data(ex.figure).shape != before.shape  # 16 features instead of 64
     mid = image_data(ex.figure)
-    ex.controls["lam"].value = 1e-3
+    ex.controls["lam"].value = E.AE_GRID_LAMBDA[-1]
     assert not np.array_equal(image_data(ex.figure), mid)
-    ex.controls["beta"].value = 0.0
-    ex.controls["rho"].value = 0.1
-    assert "β=0, ρ=0.1" in ex.figure.axes[0].get_title()
-    assert len(list((store.root / "autoencoder").glob("*.npz"))) == 5  # each point trained once, cached
+    assert f"λ={E.AE_GRID_LAMBDA[-1]:g}" in ex.figure.axes[0].get_title()
+    assert all(not c.continuous_update for c in ex.controls.values())  # dragging never queues work
+    assert len(list((store.root / "autoencoder").glob("*.npz"))) == 3  # each point trained once, cached
 
 
 def bar_widths(fig):
@@ -50,12 +51,12 @@ def test_language_model_explorer_replots(store):
 
 
 def test_sequence_explorer_replots(store):
-    ex = widgets.sequence_explorer(store=store, n_hidden=8, epochs=1, n_train=64)
+    ex = widgets.sequence_explorer(store=store, lr=0.1, n_hidden=8, epochs=1, n_train=64)
     loss_before = ex.figure.axes[0].lines[0].get_ydata().copy()
-    assert ex.figure.axes[0].get_title() == "GRU, η=0.1"
+    assert ex.figure.axes[0].get_title() == "GRU, η=0.1, seed 0"
     ex.controls["cell"].value = "rnn"
-    assert ex.figure.axes[0].get_title() == "RNN, η=0.1"
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.1, seed 0"
     assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_before)
     ex.controls["lr"].value = 0.01
-    assert ex.figure.axes[0].get_title() == "RNN, η=0.01"
-    assert len(ex.figure.axes) >= 3  # loss curves + train and test confusion matrices
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 0"
+    assert list(ex.controls["lr"].options) == list(E.SEQ_LR_GRID)

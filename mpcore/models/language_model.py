@@ -78,8 +78,19 @@ def loss_and_grads(params: dict, contexts: np.ndarray, targets: np.ndarray):
 
     Notes
     -----
-    The embedding gradient sums the gradients of every occurrence of a word in the batch
-    (``np.add.at``): a word that appears twice gets both contributions.
+    Backward, with ``Y`` the one-hot targets (N, V):
+
+    .. math::
+        \\delta_s = \\frac{p - Y}{N}, \\quad
+        \\nabla_{W_2} = h^\\top \\delta_s, \\quad
+        \\delta_z = \\delta_s W_2^\\top \\odot h (1 - h), \\quad
+        \\nabla_{W_1} = e^\\top \\delta_z, \\quad
+        \\delta_e = \\delta_z W_1^\\top, \\quad
+        \\nabla_{R_v} = \\sum_{(n, k):\\, w_{nk} = v} \\delta_{e_{n,k}}
+
+    The embedding gradient sums the gradients of every occurrence of a word in the batch (one
+    ``bincount`` per embedding column, :func:`mpcore.layers.embedding_backward`): a word that
+    appears twice gets both contributions.
     """
     contexts, V = _check(params, contexts)
     targets = _checks.index_array("targets", targets, 1, "(N,)", V)

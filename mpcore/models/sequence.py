@@ -35,8 +35,14 @@ def _xavier(rng, fan_in, fan_out, dtype):
 
 
 def init_params(cell: str, n_in: int, n_hidden: int, n_classes: int, rng: np.random.Generator,
-                mlp=(64, 32), dtype=np.float64) -> dict:
-    """Xavier-uniform weights, zero biases, for the cell and the MLP ``n_hidden -> mlp... -> n_classes``."""
+                mlp=(64, 32), dtype=np.float64, forget_bias: float = 1.0) -> dict:
+    """Xavier-uniform weights and zero biases for the cell and the MLP ``n_hidden -> mlp... -> n_classes``,
+    except the LSTM's forget-gate bias ``b_f = forget_bias``.
+
+    With ``b_f = 1`` the forget gate starts near σ(1) ≈ 0.73 instead of 0.5, so at the start of
+    training the cell state keeps most of itself from step to step and the gradient reaches
+    early time steps (Gers et al. 2000; Jozefowicz et al. 2015 recommend it for every LSTM).
+    """
     cell = _cell(cell)
     C = _checks.positive_int("n_in", n_in)
     H = _checks.positive_int("n_hidden", n_hidden)
@@ -50,7 +56,7 @@ def init_params(cell: str, n_in: int, n_hidden: int, n_classes: int, rng: np.ran
         elif name.startswith("W_h"):
             p[name] = _xavier(rng, H, H, dtype)
         else:
-            p[name] = np.zeros(H, dtype=dtype)
+            p[name] = np.full(H, forget_bias if name == "b_f" else 0.0, dtype=dtype)
     sizes = (H, *mlp, K)
     for k in range(len(sizes) - 1):
         p[f"W{k + 1}"] = _xavier(rng, sizes[k], sizes[k + 1], dtype)

@@ -1,0 +1,173 @@
+"""The science pieces of the study: ZCA whitening, the edge-likeness measure, L-BFGS convergence,
+choosing η on validation data, the seed statistics and the gradient-norm figure."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mpcore import cli, data, metrics, plots  # noqa: E402
+from mpcore import experiments as E  # noqa: E402
+from mpcore.train import History, lbfgs  # noqa: E402
+
+# ------------------------------------------------------------------------------ ZCA whitening
+
+
+def correlated_rows(rng, n=4000, d=9):
+    A = rng.normal(size=(d, d)) * np.logspace(0, -2, d)  # very unequal variances
+    Y = rng.normal(size=(n, d)) @ A.T
+    return Y - Y.mean(axis=0)
+
+
+def test_zca_with_tiny_epsilon_whitens_and_stays_symmetric(rng):
+    Y = correlated_rows(rng)
+    Z = data.zca_matrix(Y, 1e-9)
+    np.testing.assert_allclose(Z, Z.T, atol=1e-12)
+    W = Y @ Z
+    np.testing.assert_allclose(W.T @ W / len(W), np.eye(Y.shape[1]), atol=1e-5)
+
+
+def test_zca_epsilon_damps_low_variance_directions(rng):
+    Y = correlated_rows(rng)
+    s = np.linalg.eigvalsh(Y.T @ Y / len(Y))
+    w = np.linalg.eigvalsh(np.cov((Y @ data.zca_matrix(Y, 1.0)).T, bias=True))
+    # whitened variance along eigen-direction k is s_k / (s_k + ε s̄): below 1, largest for the strongest
+    np.testing.assert_allclose(np.sort(w), np.sort(s / (s + s.mean())), rtol=1e-8)
+    assert w.max() < 1 and w.min() < 0.1
+
+
+@pytest.mark.parametrize("eps", [0.0, -1.0])
+def test_zca_rejects_non_positive_epsilon(rng, eps):
+    with pytest.raises(ValueError, match="epsilon must be > 0"):
+        data.zca_matrix(correlated_rows(rng), eps)
+
+
+def test_preprocess_statistics_come_from_the_fit_rows_only(rng):
+    rgb = rng.uniform(0, 1, size=(60, 3, 4, 4))
+    fit = np.arange(50)
+    a = data.preprocess_patches(rgb, zca_epsilon=0.5, fit=fit)
+    changed = rgb.copy()
+    changed[50:] = rng.uniform(0, 1, size=(10, 3, 4, 4))  # other held-out patches
+    b = data.preprocess_patches(changed, zca_epsilon=0.5, fit=fit)
+    np.testing.assert_array_equal(a[:50], b[:50])
+    assert not np.array_equal(a[50:], b[50:])
+    assert a.min() >= 0.1 - 1e-12 and a.max() <= 0.9 + 1e-12
+    # without whitening the course recipe is unchanged
+    np.testing.assert_array_equal(data.preprocess_patches(rgb), data.preprocess_patches(rgb, None))
+
+
+def test_whitening_flattens_the_spectrum_of_natural_patches():
+    rgb = data.load_patches()[:2000]
+    for eps, expect_flat in [(None, False), (1.0, True)]:
+        x = data.preprocess_patches(rgb, eps).reshape(len(rgb), -1)
+        x = x - x.mean(axis=0)
+        s = np.linalg.eigvalsh(x.T @ x / len(x))[::-1]
+        ratio = s[0] / s[64]  # strongest direction against the 65th
+        assert (ratio < 10) == expect_flat, (eps, ratio)
+
+
+# ------------------------------------------------------------------------------ edge-likeness
+
+
+def grid16():
+    return np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+
+
+def test_spectrum_of_a_grating_a_blob_and_noise(rng):
+    yy, xx = grid16()
+    grating = np.cos(2 * np.pi * 2 * (xx * np.cos(0.5) + yy * np.sin(0.5)) / 16)
+    blob = np.exp(-((xx - 7.5) ** 2 + (yy - 7.5) ** 2) / 8)
+    noise = rng.normal(size=(16, 16))
+    checker = (-1.0) ** (xx + yy)
+    sel, hf = metrics.feature_spectrum(np.stack([grating, blob, noise, checker]).reshape(4, 256))
+    assert sel[0] > 0.9 and sel[1] < 0.05 and sel[2] < 0.35
+    assert hf[0] == pytest.approx(0.0, abs=0.05) and hf[1] < 0.01 and hf[3] == pytest.approx(1.0)
+    assert 0.4 < hf[2] < 0.8  # white noise spreads its power over all frequencies
+
+
+def test_spectrum_is_invariant_to_sign_scale_and_offset(rng):
+    f = rng.normal(size=(5, 256))
+    a = metrics.feature_spectrum(f)
+    b = metrics.feature_spectrum(-3 * f + 7)
+    np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_spectrum_rejects_non_square_features():
+    with pytest.raises(ValueError, match="square"):
+        metrics.feature_spectrum(np.ones((2, 10)))
+
+
+def test_redundancy_finds_duplicated_features(rng):
+    F = rng.normal(size=(4, 256))
+    F[3] = -2 * F[0]
+    r = E.feature_redundancy(F)
+    assert r[0] == pytest.approx(1.0) and r[3] == pytest.approx(1.0) and r[1] < 0.5
+
+
+# ------------------------------------------------------------------------------ L-BFGS stopping
+
+
+def bowl(p):
+    d = p["w"] - 3.0
+    return float(np.sum(d**4) + 1000.0), {"w": 4 * d**3}  # a large offset: relative changes are small
+
+
+def test_lbfgs_stops_on_relative_tolerance_and_says_so():
+    p = {"w": np.zeros(5)}
+    q, h = lbfgs(bowl, p, maxiter=10_000, rel_tol=1e-6, window=5, progress=False)
+    assert h.stopped.startswith("converged: cost fell by less than 1e-06")
+    assert len(h.train_loss) < 10_000
+    J = h.train_loss
+    assert (J[-6] - J[-1]) < 1e-6 * abs(J[-1])  # the rule it reports really held
+    assert np.all(np.abs(q["w"] - 3.0) < 3.0)  # moved towards the minimum
+
+
+def test_lbfgs_reports_the_iteration_cap():
+    _, h = lbfgs(bowl, {"w": np.zeros(5)}, maxiter=3, rel_tol=1e-12, progress=False)
+    assert h.stopped == "max iterations" and len(h.train_loss) == 3
+
+
+# ------------------------------------------------------------------------------ choosing η, seeds
+
+
+def fake(cell, lr, seed, val, test, val_loss=1.0):
+    cfg = E.SequenceConfig(cell=cell, lr=lr, seed=seed)
+    h = History(val_loss=[val_loss], val_acc=[val], best_epoch=0).as_dict()
+    m = {"val_accuracy": val, "test_accuracy": test, "train_accuracy": 0.9, "epochs": 1, "n_params": 10,
+         "seconds_per_epoch": 1.0}
+    return E.Result(E.config_dict(cfg), {}, h, m, 1.0)
+
+
+def test_choose_lr_uses_validation_never_test():
+    rs = [fake("gru", 0.01, 0, val=0.6, test=0.9), fake("gru", 0.1, 0, val=0.7, test=0.1)]
+    assert E.choose_lr(rs) == 0.1
+    tie = [fake("gru", 0.01, 0, 0.7, 0.2, val_loss=0.5), fake("gru", 0.1, 0, 0.7, 0.9, val_loss=0.8)]
+    assert E.choose_lr(tie) == 0.01  # equal accuracy: the lower validation loss
+
+
+def test_median_result_and_sequence_summary():
+    rs = [fake("rnn", 0.01, s, 0.5, t) for s, t in [(0, 0.5), (1, 0.7), (2, 0.6)]]
+    rs.append(fake("rnn", 0.1, 0, 0.4, 0.99))  # another η: not part of the seed statistics
+    assert E.median_result(rs[:3]).config["seed"] == 2
+    s = cli.sequence_summary(rs, {"rnn": 0.01})["cells"]["rnn"]
+    assert s["seeds"] == [0, 1, 2] and s["median_seed"] == 2 and s["chosen_lr"] == 0.01
+    assert s["test_accuracy"]["mean"] == pytest.approx(0.6)
+    assert s["test_accuracy"]["sd"] == pytest.approx(0.1)
+    assert s["val_accuracy_by_lr"] == {"0.01": 0.5, "0.1": 0.4}
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+def test_gradient_norm_figure_spans_every_value_and_reports_zeros():
+    g = np.logspace(-66, 0, 150)
+    g_with_zero = g.copy()
+    g_with_zero[:3] = 0.0
+    fig = plots.gradient_norms_figure({"rnn": g, "gru": g_with_zero})
+    lo, hi = fig.axes[0].get_ylim()
+    assert lo <= 1e-66 and hi >= 1.0
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["RNN", "GRU (3 steps exactly 0, not drawn)"]
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), g)
