@@ -31,6 +31,11 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
     """
     dd = None if data_dir is None else str(data_dir)
     cfgs = []
+    if "sequence" in parts:
+        for cell in CELLS:
+            for lr in E.SEQ_LR_GRID:
+                cfgs.append(_quick_sequence(cell, lr, E.SEQ_SELECTION_SEED, dd) if quick else
+                            E.SequenceConfig(cell=cell, lr=lr, seed=E.SEQ_SELECTION_SEED, data_dir=dd))
     if "autoencoder" in parts:
         it = dict(maxiter=15) if quick else {}
         main = E.AutoencoderConfig(data_dir=dd, **it)
@@ -44,11 +49,6 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
         cfgs += [E.LanguageModelConfig(D=D, P=P, data_dir=dd, **ep) for D, P in E.LM_SIZES]
         D, P = E.LM_SIZES[0]
         cfgs += [E.LanguageModelConfig(D=D, P=P, seed=s, data_dir=dd, **ep) for s in E.LM_SEEDS if s != 0]
-    if "sequence" in parts:
-        for cell in CELLS:
-            for lr in E.SEQ_LR_GRID:
-                cfgs.append(_quick_sequence(cell, lr, E.SEQ_SELECTION_SEED, dd) if quick else
-                            E.SequenceConfig(cell=cell, lr=lr, seed=E.SEQ_SELECTION_SEED, data_dir=dd))
     return cfgs
 
 
@@ -59,10 +59,11 @@ def sequence_seed_configs(chosen_lr: dict, quick: bool, data_dir=None) -> list:
     return [make(cell, lr, s, dd) for cell, lr in chosen_lr.items() for s in E.SEQ_SEEDS if s != E.SEQ_SELECTION_SEED]
 
 
-def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=True):
-    """Both phases; returns (results of every experiment, {cell: chosen η})."""
+def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=True, train=True):
+    """Both phases; returns (results of every experiment, {cell: chosen η}). With ``train=False``
+    every result must already be in the store (:class:`NotInStore` otherwise)."""
     cfgs = study_configs(parts, quick, data_dir)
-    results = run_all(cfgs, store, jobs=jobs, scheduler=scheduler, progress=progress)
+    results = run_all(cfgs, store, jobs=jobs, scheduler=scheduler, progress=progress, train=train)
     chosen = {}
     if "sequence" in parts:
         for cell in CELLS:
@@ -71,16 +72,26 @@ def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=Tr
         print("learning rates chosen on validation accuracy: "
               + ", ".join(f"{c.upper()} η={lr:g}" for c, lr in chosen.items()), flush=True)
         results += run_all(sequence_seed_configs(chosen, quick, data_dir), store, jobs=jobs, scheduler=scheduler,
-                           progress=progress)
+                           progress=progress, train=train)
     return results, chosen
 
 
 def _train(i, cfg):
-    """Worker task: train one config (no progress bar: workers' output interleaves)."""
+    """Dask worker task: train one config (no progress bar: workers' output interleaves)."""
     return i, E.run(cfg, progress=False)
 
 
-def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: bool = True):
+def _train_into(i, cfg, store):
+    """joblib worker task: the stored result, or train it under the store's per-key lock and
+    save it -- so two ``reproduce`` runs on one store train each experiment once."""
+    return i, store.get_or_run(cfg, progress=False)
+
+
+class NotInStore(LookupError):
+    """A result the caller expected in the store (``train=False``) is missing."""
+
+
+def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: bool = True, train: bool = True):
     """Results for every config: from the store when there, else trained and saved.
 
     Missing experiments train in this process (``jobs=1``), in parallel with joblib
@@ -93,12 +104,15 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     fps = [dataset_fingerprint(c) for c in cfgs]
     results = [store.get(c, fp) for c, fp in zip(cfgs, fps)]
     todo = [i for i, r in enumerate(results) if r is None]
+    if todo and not train:
+        raise NotInStore(f"{len(todo)} of {len(cfgs)} results are not in the store, e.g. {cfgs[todo[0]]}")
     print(f"{len(cfgs) - len(todo)} of {len(cfgs)} experiments found in the store; training {len(todo)}", flush=True)
     if not todo:
         return results
 
-    def finished(i, result):
-        store.save(result, fps[i])
+    def finished(i, result, save=True):
+        if save:
+            store.save(result, fps[i])
         results[i] = result
         print(f"  done: {cfgs[i].part} {_label(result.config)} ({result.wall_time:.0f} s)", flush=True)
 
@@ -113,12 +127,12 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
         from joblib import Parallel, delayed
 
         for i, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(
-            delayed(_train)(i, cfgs[i]) for i in todo
+            delayed(_train_into)(i, cfgs[i], store) for i in todo
         ):
-            finished(i, result)
+            finished(i, result, save=False)
     else:
         for i in todo:
-            finished(i, E.run(cfgs[i], progress=progress))
+            finished(i, store.get_or_run(cfgs[i], progress=progress), save=False)
     return results
 
 
@@ -372,6 +386,47 @@ def summary_markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def findings_markdown(summary: dict) -> str:
+    """The README's "What the study finds" bullets, generated from a summary (so they cannot drift)."""
+    lines = []
+    if "autoencoder" in summary:
+        ae = summary["autoencoder"]
+        m, p = ae["main"], ae["not_whitened"]
+        cfg = E.AutoencoderConfig()
+        lines.append(
+            f"- Sparse autoencoder ({m['n_hidden']} hidden units, λ = {m['lam']:g}, β = {cfg.beta:g}, ρ = {cfg.rho:g}, "
+            f"ZCA-whitened patches, L-BFGS until converged: {m['iterations']} iterations): localised, oriented "
+            f"edge detectors, mean orientation selectivity {m['selectivity']:.2f} with {m['high_frequency']:.2f} "
+            f"of the power at high frequencies"
+            + (f"; the same setting without whitening gives broader features, selectivity "
+               f"{p['selectivity']:.2f}." if p else "."))
+        dead = [g for g in ae["grid"] if g["weight_norm"] < 0.1 * m["weight_norm"]]
+        if dead:
+            lams = sorted({g["lam"] for g in dead})
+            lines.append(f"  Weight decay λ ≥ {lams[0]:g} switches the features off (their weights shrink to "
+                         f"≈ 0 and every unit reconstructs the mean patch).")
+    if "language_model" in summary:
+        lm = summary["language_model"]
+        sizes = " / ".join(f"{s['test_perplexity']:.1f}" for s in lm["sizes"])
+        names = " / ".join(f"({s['D']}, {s['P']})" for s in lm["sizes"])
+        sd = lm["seeds"]
+        lines.append(
+            f"- Language model: test perplexity {sizes} for (D, P) = {names}; over seeds "
+            f"{', '.join(map(str, sd['seeds']))} the ({sd['D']}, {sd['P']}) model reaches "
+            f"{sd['test_perplexity']['mean']:.2f} ± {sd['test_perplexity']['sd']:.2f}, and the right 4th word is "
+            f"its top guess {sd['test_top1']['mean']:.1%} of the time.")
+    if "sequence" in summary:
+        cells = summary["sequence"]["cells"]
+        parts = [f"{c.upper()} {v['test_accuracy']['mean']:.3f} ± {v['test_accuracy']['sd']:.3f} "
+                 f"(η = {v['chosen_lr']:g})" for c, v in cells.items()]
+        lines.append(
+            "- Activity windows of two unseen people, test accuracy (mean ± sd over seeds "
+            f"{', '.join(map(str, E.SEQ_SEEDS))}, η chosen per cell on validation accuracy): " + ", ".join(parts) + ".")
+    lines.append(f"- Training every result of the study takes {summary['total_training_time_s'] / 60:.0f} minutes of "
+                 f"one core in total (the sum over experiments; `--jobs 2` runs two at a time).")
+    return "\n".join(lines)
+
+
 def check_data_dir(data_dir: Path, parts) -> None:
     if not data_dir.is_dir():
         raise SystemExit(f"mpcore reproduce: --data-dir {data_dir} is not a directory")
@@ -380,6 +435,21 @@ def check_data_dir(data_dir: Path, parts) -> None:
     if missing:
         raise SystemExit(f"mpcore reproduce: {data_dir} lacks {', '.join(missing)} (needed for the parts asked for; "
                          f"use --parts to run only some)")
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Fail before any work if folder ``path`` cannot be created or written (SystemExit, status 2)."""
+    import tempfile
+
+    if path.exists() and not path.is_dir():
+        raise SystemExit(f"mpcore reproduce: {option} {path} is a file, not a folder: choose another path")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise SystemExit(f"mpcore reproduce: cannot write to {option} {path} ({e.strerror or e}): choose a folder you "
+                         f"can write to") from None
 
 
 def main(argv=None) -> int:
@@ -395,13 +465,22 @@ def main(argv=None) -> int:
     rep.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to train on")
     rep.add_argument("--store", type=Path, default=None,
                      help="results store folder (default: shipped results, then the user cache or $MPCORE_CACHE_DIR)")
+    rep.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
     if args.data_dir is not None:
         check_data_dir(args.data_dir, args.parts)
     from .data import DataFormatError
-    from .store import Store
+    from .store import Store, user_cache_dir
+    from .train import TrainingDiverged
+
+    try:
+        check_writable(args.out, "--out")
+        check_writable(args.store if args.store is not None else user_cache_dir(), "--store")
+    except SystemExit as e:
+        print(e, file=sys.stderr)
+        return 2
 
     t0 = time.perf_counter()
     print(f"mpcore reproduce: {', '.join(args.parts)}, jobs={args.jobs}", flush=True)
@@ -411,7 +490,20 @@ def main(argv=None) -> int:
                                     scheduler=args.scheduler, progress=sys.stderr.isatty())
         write_report(results, args.out, args.data_dir, chosen)
     except DataFormatError as e:
+        if args.debug:
+            raise
         print(f"mpcore reproduce: bad data file: {e}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as e:
+        if args.debug:
+            raise
+        print(f"mpcore reproduce: training diverged: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if args.debug:
+            raise
+        print(f"mpcore reproduce: {e.strerror or e}: {e.filename or ''} (use --debug for the traceback)",
+              file=sys.stderr)
         return 2
     print((args.out / "summary.md").read_text())
     print(f"done in {time.perf_counter() - t0:.0f} s; figures and summaries in {args.out}/")

@@ -6,7 +6,7 @@
 
   one seeded permutation of the examples per epoch (data and labels indexed together),
   optional gradient-norm clipping (here in the loop, never inside a loss), early stopping on
-  the validation loss with patience, restoring the best weights.
+  the validation loss (or accuracy) with patience, restoring the best weights.
 * :func:`lbfgs` -- full-batch L-BFGS through ``scipy.optimize`` (UFLDL's choice for the
   sparse autoencoder).
 
@@ -28,8 +28,10 @@ from . import _checks
 
 @dataclass(frozen=True)
 class SGDConfig:
-    """Hyperparameters of :func:`sgd`. ``patience`` epochs without a better validation loss stop
-    training; ``clip_norm`` (or None) caps the global gradient norm of each step."""
+    """Hyperparameters of :func:`sgd`. ``patience`` epochs without a better validation score stop
+    training; the score is the validation loss (``monitor="loss"``, lower is better) or the
+    validation accuracy (``monitor="acc"``, higher is better; ties go to the lower loss).
+    ``clip_norm`` (or None) caps the global gradient norm of each step."""
 
     lr: float = 0.1
     momentum: float = 0.85
@@ -38,6 +40,7 @@ class SGDConfig:
     patience: int = 5
     clip_norm: float | None = None
     seed: int = 0
+    monitor: str = "loss"
 
     def __post_init__(self):
         _checks.number("lr (learning rate η)", self.lr, low=0, low_open=True)
@@ -47,6 +50,8 @@ class SGDConfig:
         _checks.positive_int("patience", self.patience)
         if self.clip_norm is not None:
             _checks.number("clip_norm", self.clip_norm, low=0, low_open=True)
+        if self.monitor not in ("loss", "acc"):
+            raise ValueError(f"monitor must be 'loss' or 'acc', got {self.monitor!r}")
         if not isinstance(self.seed, int):
             raise ValueError(f"seed must be an int, got {self.seed!r}")
 
@@ -113,7 +118,7 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     rng = np.random.default_rng(config.seed)
     params = {k: np.array(v, copy=True) for k, v in params.items()}
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
-    best, best_loss, since_best = None, np.inf, 0
+    best, best_score, since_best = None, (-np.inf, -np.inf), 0
     hist = History()
     bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
     for epoch in bar:
@@ -154,8 +159,11 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
             hist.stopped = "diverged"
             raise TrainingDiverged(f"{desc}: validation loss became {val_loss} in epoch {epoch + 1}; best weights kept",
                                    best if best is not None else params, hist)
-        if val_loss < best_loss:
-            best_loss, since_best, hist.best_epoch = val_loss, 0, epoch
+        if config.monitor == "acc" and "acc" not in metrics:
+            raise ValueError("monitor='acc' needs validate() to return an 'acc'")
+        score = (-val_loss, 0.0) if config.monitor == "loss" else (float(metrics["acc"]), -val_loss)
+        if score > best_score:
+            best_score, since_best, hist.best_epoch = score, 0, epoch
             best = {k: v.copy() for k, v in params.items()}
         else:
             since_best += 1

@@ -88,3 +88,16 @@ def test_dask_scheduler_path(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "training 9" in out and "training 6" in out  # η selection, then two more seeds per cell
     assert len(list((tmp_path / "store" / "sequence").glob("*.npz"))) == 15
+
+
+@pytest.mark.parametrize("option", ["--out", "--store"])
+def test_unwritable_output_fails_before_any_work(tmp_path, capsys, option):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for bad, message in [(a_file, "is a file, not a folder"), (a_file / "sub", "cannot write to")]:
+        args = ["reproduce", "--quick", "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store")]
+        args[args.index(option) + 1] = str(bad)
+        assert cli.main(args) == 2
+        err = capsys.readouterr()
+        assert message in err.err and option in err.err and "Traceback" not in err.err
+        assert "experiments found" not in err.out  # nothing was started

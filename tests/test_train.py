@@ -65,6 +65,29 @@ def test_early_stopping_restores_best():
     assert hist.val_acc == [0.5] * 4
 
 
+def test_early_stopping_on_accuracy_keeps_the_most_accurate_epoch():
+    X = np.zeros((4, 1))
+    # the loss is lowest in epoch 1 but the accuracy keeps rising until epoch 3; ties -> lower loss
+    scores = iter([(0.5, 0.4), (0.9, 0.5), (1.2, 0.7), (1.0, 0.7), (0.8, 0.6), (0.7, 0.6), (0.6, 0.65)])
+    snapshots = []
+
+    def validate(p):
+        snapshots.append(p["w"].copy())
+        loss, acc = next(scores)
+        return {"loss": loss, "acc": acc, "train_acc": 1.0}
+
+    cfg = SGDConfig(lr=0.1, momentum=0.0, batch_size=4, epochs=10, patience=3, monitor="acc")
+    p, hist = sgd(lambda p, X: (1.0, {"w": np.ones(1)}), {"w": np.zeros(1)}, (X,), cfg, validate=validate,
+                  progress=False)
+    assert hist.best_epoch == 3 and hist.stopped == "early stopping" and len(hist.val_acc) == 7
+    np.testing.assert_allclose(p["w"], snapshots[3])
+    assert hist.train_acc == [1.0] * 7 and len(hist.epoch_time) == 7 and min(hist.epoch_time) >= 0
+    with pytest.raises(ValueError, match="monitor must be"):
+        SGDConfig(monitor="accuracy")
+    with pytest.raises(ValueError, match="needs validate"):
+        sgd(lambda p, X: (1.0, {"w": np.ones(1)}), {"w": np.zeros(1)}, (X,), cfg, progress=False)
+
+
 def test_nan_stops_with_best_weights():
     calls = {"n": 0}
 
