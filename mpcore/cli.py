@@ -110,11 +110,15 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     if not todo:
         return results
 
+    t0, done = time.perf_counter(), [0]
+
     def finished(i, result, save=True):
         if save:
             store.save(result, fps[i])
         results[i] = result
-        print(f"  done: {cfgs[i].part} {_label(result.config)} ({result.wall_time:.0f} s)", flush=True)
+        done[0] += 1
+        print(f"  [{done[0]}/{len(todo)}] {cfgs[i].part} {_label(result.config)}: {result.wall_time:.0f} s "
+              f"({(time.perf_counter() - t0) / 60:.1f} min so far)", flush=True)
 
     if scheduler is not None:
         from dask.distributed import Client, as_completed

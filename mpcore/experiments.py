@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import data, fpu, metrics
 from .models import autoencoder, language_model, sequence
@@ -197,7 +196,7 @@ def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
     params = autoencoder.init_params(X.shape[1], cfg.n_hidden, rng, dtype=cfg.dtype)
     hyper = dict(lam=cfg.lam, beta=cfg.beta, rho=cfg.rho)
     desc = f"autoencoder L_hid={cfg.n_hidden} λ={cfg.lam:g}"
-    with threadpool_limits(1):
+    with fpu.training_numerics(cfg.dtype):
         if cfg.solver == "lbfgs":
             params, hist = lbfgs(lambda p: autoencoder.loss_and_grads(p, X, **hyper), params, maxiter=cfg.maxiter,
                                  rel_tol=cfg.rel_tol, progress=progress, desc=desc)
@@ -240,7 +239,7 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
     sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         patience=cfg.patience, seed=cfg.seed)
     n = cfg.n_train or len(ng.train_x)
-    with threadpool_limits(1):  # one BLAS thread: faster at these shapes, and never oversubscribed
+    with fpu.training_numerics(cfg.dtype):
         params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x[:n], ng.train_y[:n]), sgd_cfg,
                            validate=validate, progress=progress, desc=f"language model D={cfg.D} P={cfg.P}")
         proba = language_model.predict_proba(params, ng.test_x)
@@ -289,12 +288,12 @@ def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
 
     sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         patience=cfg.patience, clip_norm=cfg.clip_norm, seed=cfg.seed, monitor=cfg.monitor)
-    with threadpool_limits(1):
-        with fpu.flush_denormals(cfg.dtype == "float32"):
-            params, hist = sgd(lambda p, X, y: sequence.loss_and_grads(p, X, y, cell=cell), params, (Xtr, ytr),
-                               sgd_cfg, validate=validate, progress=progress, desc=desc)
-            p_tr = sequence.predict_proba(params, Xtr, cell=cell)
-            p_te = sequence.predict_proba(params, Xte, cell=cell)
+    with fpu.training_numerics(cfg.dtype):
+        params, hist = sgd(lambda p, X, y: sequence.loss_and_grads(p, X, y, cell=cell), params, (Xtr, ytr),
+                           sgd_cfg, validate=validate, progress=progress, desc=desc)
+        p_tr = sequence.predict_proba(params, Xtr, cell=cell)
+        p_te = sequence.predict_proba(params, Xte, cell=cell)
+    with fpu.training_numerics(np.float64):
         # in float64, so no step underflows: the RNN's gradient reaches 1e-60 and below
         params64 = {k: v.astype(np.float64) for k, v in params.items()}
         grad_norms = sequence.hidden_gradient_norms(params64, prep(act.test_x[:256]).astype(np.float64),

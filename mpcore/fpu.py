@@ -19,6 +19,8 @@ import ctypes.util
 import platform
 from contextlib import contextmanager
 
+import numpy as np
+
 _FTZ_DAZ = (1 << 15) | (1 << 6)
 _MXCSR_OFFSET = 28  # glibc x86-64 fenv_t: 28 bytes of x87 state, then the 32-bit mxcsr
 
@@ -76,3 +78,20 @@ def flush_denormals(enabled: bool = True):
         yield True
     finally:
         set_flush_denormals(before)
+
+
+@contextmanager
+def training_numerics(dtype):
+    """The numerics policy every training loop runs under (:func:`mpcore.train.sgd`,
+    :func:`mpcore.train.lbfgs`, the experiment runners); call it yourself around other heavy work.
+
+    * **One BLAS thread.** At these matrix shapes a second thread gains little, and on a busy
+      2-core machine two threads per process (or two parallel jobs with two threads each)
+      are several times *slower* than one.
+    * **float32: denormals flushed to zero** (:func:`flush_denormals`). Set here, in the thread
+      that runs the math, after limiting BLAS to that thread -- so FTZ reaches every matmul.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1), flush_denormals(np.dtype(dtype) == np.float32):
+        yield

@@ -11,7 +11,7 @@ Sequences start from zero state (``h_0 = c_0 = 0``).
 Parameter names (d2l): RNN ``W_xh, W_hh, b_h``; LSTM ``W_x{i,f,o,c}, W_h{i,f,o,c}, b_{i,f,o,c}``;
 GRU ``W_x{z,r,h}, W_h{z,r,h}, b_{z,r,h}``.
 
-Speed (see DESIGN.md section 7): the input projection ``X W_x + b`` of all steps is one
+Speed: the input projection ``X W_x + b`` of all steps is one
 matmul before the loop; gates are kept **gate-major** ``(G, N, H)`` so every gate is one
 contiguous block (a fused ``(N, 4H)`` buffer sliced by columns makes elementwise work 3-8x
 slower); the backward loop stores pre-activation gradients and the weight gradients are one

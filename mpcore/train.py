@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import minimize
 from tqdm.auto import tqdm
 
-from . import _checks
+from . import _checks, fpu
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,14 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     for a in train[1:]:
         _checks.same_length("train[0]", train[0], "another train array", a)
     N = len(train[0])
-    rng = np.random.default_rng(config.seed)
     params = {k: np.array(v, copy=True) for k, v in params.items()}
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    with fpu.training_numerics(np.result_type(*params.values())):
+        return _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, progress, desc)
+
+
+def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, progress, desc):
+    rng = np.random.default_rng(config.seed)
     best, best_score, since_best = None, (-np.inf, -np.inf), 0
     hist = History()
     bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
@@ -222,8 +227,9 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
             raise StopIteration
 
     theta0 = np.concatenate([np.ravel(params[k]) for k in keys]).astype(np.float64)
-    res = minimize(fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
-                   options={"maxiter": maxiter, "maxcor": 20})
+    with fpu.training_numerics(dtype):
+        res = minimize(fun, theta0, jac=True, method="L-BFGS-B", callback=callback,
+                       options={"maxiter": maxiter, "maxcor": 20})
     bar.close()
     hist.best_epoch = len(hist.train_loss) - 1
     if not hist.stopped:

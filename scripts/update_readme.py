@@ -27,8 +27,14 @@ def readme_block(text: str) -> str:
     return text[text.index(START) + len(START) : text.index(END)].strip("\n")
 
 
+def with_findings(text: str, findings: str) -> str:
+    """``text`` with the block between the markers replaced by ``findings``."""
+    start, end = text.index(START) + len(START), text.index(END)
+    return text[:start] + "\n" + findings + "\n" + text[end:]
+
+
 if __name__ == "__main__":
     text = README.read_text()
-    new = text.replace(readme_block(text), shipped_findings())
+    new = with_findings(text, shipped_findings())
     README.write_text(new)
     print("README findings", "unchanged" if new == text else "updated")

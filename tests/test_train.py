@@ -133,3 +133,32 @@ def test_flush_denormals_flushes_and_restores():
     with fpu.flush_denormals():
         assert (tiny * np.float32(0.01))[0] == 0
     assert (tiny * np.float32(0.01))[0] > 0
+
+
+def test_training_runs_on_one_blas_thread_and_flushes_float32_denormals():
+    """The numerics policy is set where the math runs: inside every training step, whoever calls sgd."""
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    def f(p, X):
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        ftz = fpu.get_mxcsr() & (1 << 15) if fpu.available() else None
+        seen.append((blas, ftz))
+        return 1.0, {"w": np.ones_like(p["w"])}
+
+    X = np.zeros((4, 1))
+    for dtype, want_ftz in [(np.float32, True), (np.float64, False)]:
+        seen.clear()
+        sgd(f, {"w": np.zeros(1, dtype=dtype)}, (X,), SGDConfig(batch_size=2, epochs=1), progress=False)
+        assert seen and all(blas and set(blas) == {1} for blas, _ in seen)
+        if fpu.available():
+            assert all(bool(ftz) == want_ftz for _, ftz in seen)
+    seen.clear()
+
+    def cost(p):
+        f(p, X)
+        return float(np.sum(p["w"] ** 2)), {"w": 2 * p["w"]}
+
+    lbfgs(cost, {"w": np.ones(2)}, maxiter=2, progress=False)
+    assert seen and all(set(blas) == {1} for blas, _ in seen)
