@@ -222,9 +222,11 @@ for name, r in [("whitened", main), ("not whitened", plain)]:
 #
 # ### Reconstructions
 #
-# Held-out whitened patches (top) and what the network makes of them (bottom). The
-# reconstruction keeps the main edges and loses fine detail: 64 sigmoid units, mostly off,
-# cannot code all 256 pixels.
+# Held-out whitened patches (top) and what the network makes of them (bottom). Most whitened
+# patches are low-contrast texture, which comes back as nearly flat grey; where a patch has a
+# strong edge, the reconstruction keeps a fainter copy of it, in the right place and at the
+# right angle. 64 sigmoid units that are off most of the time cannot code all 256 pixels;
+# the table in section 6 says how much of the patches' variance they do explain.
 
 # %%
 X_train, X_held = E.autoencoder_inputs(DATA_DIR, MAIN.zca_epsilon, MAIN.seed)
