@@ -464,7 +464,7 @@ def main(argv=None) -> int:
     rep.add_argument("--data-dir", type=Path, default=None,
                      help="folder with the course's data1.h5 / data2.h5 / data3.h5 (default: bundled data)")
     rep.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
-    rep.add_argument("--quick", action="store_true", help="a smoke run of every part in about a minute")
+    rep.add_argument("--quick", action="store_true", help="a smoke run of every part in under a minute")
     rep.add_argument("--jobs", type=int, default=2, help="experiments trained in parallel with joblib (default 2)")
     rep.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to train on")
     rep.add_argument("--store", type=Path, default=None,
