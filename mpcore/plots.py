@@ -76,12 +76,12 @@ def feature_grid(features: np.ndarray, title: str = "", ax=None):
 
 def feature_grids(features: dict, title: str = ""):
     """``{label: (H, P*P)}`` feature grids side by side."""
-    fig, axes = plt.subplots(1, len(features), figsize=(5.5 * len(features), 5.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(features), figsize=(5.5 * len(features), 6.2), squeeze=False,
+                             layout="constrained")
     for ax, (label, f) in zip(axes[0], features.items()):
         feature_grid(f, label, ax=ax)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
