@@ -18,24 +18,25 @@ PARTS = ("autoencoder", "language_model", "sequence")
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
 
 
+def _sequence(cell, lr, seed, dd):
+    return E.SequenceConfig(cell=cell, lr=lr, seed=seed, data_dir=dd)
+
+
 def _quick_sequence(cell, lr, seed, dd):
     return E.SequenceConfig(cell=cell, lr=lr, seed=seed, n_hidden=32, epochs=2, n_train=320, data_dir=dd)
 
 
 def study_configs(parts, quick: bool, data_dir=None) -> list:
-    """The study's first phase, as configs: every experiment that does not depend on a choice.
+    """Every experiment of the study, as configs. ``quick`` shrinks training to a smoke run.
 
-    The sequence part here is the learning-rate selection (every η of ``SEQ_LR_GRID`` at
-    ``SEQ_SELECTION_SEED``); :func:`sequence_seed_configs` gives the second phase. ``quick``
-    shrinks training to a smoke run.
+    Sequence runs come first (the longest), every η of ``SEQ_LR_GRID`` with every seed of
+    ``SEQ_SEEDS``; the choice of η is made afterwards, from their validation accuracy.
     """
     dd = None if data_dir is None else str(data_dir)
     cfgs = []
     if "sequence" in parts:
-        for cell in CELLS:
-            for lr in E.SEQ_LR_GRID:
-                cfgs.append(_quick_sequence(cell, lr, E.SEQ_SELECTION_SEED, dd) if quick else
-                            E.SequenceConfig(cell=cell, lr=lr, seed=E.SEQ_SELECTION_SEED, data_dir=dd))
+        make = _quick_sequence if quick else _sequence
+        cfgs += [make(cell, lr, s, dd) for cell in CELLS for lr in E.SEQ_LR_GRID for s in E.SEQ_SEEDS]
     if "autoencoder" in parts:
         it = dict(maxiter=15) if quick else {}
         main = E.AutoencoderConfig(data_dir=dd, **it)
@@ -52,27 +53,15 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
     return cfgs
 
 
-def sequence_seed_configs(chosen_lr: dict, quick: bool, data_dir=None) -> list:
-    """The study's second phase: every seed of ``SEQ_SEEDS`` at each cell's chosen η."""
-    dd = None if data_dir is None else str(data_dir)
-    make = _quick_sequence if quick else (lambda c, lr, s, dd: E.SequenceConfig(cell=c, lr=lr, seed=s, data_dir=dd))
-    return [make(cell, lr, s, dd) for cell, lr in chosen_lr.items() for s in E.SEQ_SEEDS if s != E.SEQ_SELECTION_SEED]
-
-
 def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=True, train=True):
-    """Both phases; returns (results of every experiment, {cell: chosen η}). With ``train=False``
-    every result must already be in the store (:class:`NotInStore` otherwise)."""
-    cfgs = study_configs(parts, quick, data_dir)
-    results = run_all(cfgs, store, jobs=jobs, scheduler=scheduler, progress=progress, train=train)
-    chosen = {}
-    if "sequence" in parts:
-        for cell in CELLS:
-            mine = [r for r in results if r.config["part"] == "sequence" and r.config["cell"] == cell]
-            chosen[cell] = E.choose_lr(mine)
-        print("learning rates chosen on validation accuracy: "
+    """Every experiment; returns (results, {cell: chosen η}). With ``train=False`` every result
+    must already be in the store (:class:`NotInStore` otherwise)."""
+    results = run_all(study_configs(parts, quick, data_dir), store, jobs=jobs, scheduler=scheduler,
+                      progress=progress, train=train)
+    chosen = _chosen([r for r in results if r.config["part"] == "sequence"], None)
+    if chosen:
+        print("learning rates chosen on mean validation accuracy: "
               + ", ".join(f"{c.upper()} η={lr:g}" for c, lr in chosen.items()), flush=True)
-        results += run_all(sequence_seed_configs(chosen, quick, data_dir), store, jobs=jobs, scheduler=scheduler,
-                           progress=progress, train=train)
     return results, chosen
 
 
@@ -183,17 +172,20 @@ def language_model_summary(results) -> dict:
 
 
 def sequence_summary(results, chosen: dict) -> dict:
-    """Per cell: validation accuracy for each η (selection seed), the chosen η, and every seed's
-    test accuracy at that η with mean and sd; the median seed is the one the figures show."""
+    """Per cell: validation accuracy for each η (every seed, and their mean), the chosen η, and
+    the test accuracy of every seed at that η with mean and sd; the median seed is the one the
+    figures show."""
     cells = {}
     for cell, lr in chosen.items():
         mine = [r for r in results if r.config["cell"] == cell]
-        selection = {r.config["lr"]: r.metrics["val_accuracy"] for r in mine
-                     if r.config["seed"] == E.SEQ_SELECTION_SEED}
+        by_lr = {}
+        for r in sorted(mine, key=lambda r: (r.config["lr"], r.config["seed"])):
+            by_lr.setdefault(r.config["lr"], []).append(r.metrics["val_accuracy"])
         at_lr = sorted((r for r in mine if r.config["lr"] == lr), key=lambda r: r.config["seed"])
         median = E.median_result(at_lr)
         cells[cell] = {
-            "val_accuracy_by_lr": {f"{k:g}": v for k, v in sorted(selection.items())},
+            "val_accuracy_by_lr": {f"{k:g}": float(np.mean(v)) for k, v in by_lr.items()},
+            "val_accuracy_by_lr_and_seed": {f"{k:g}": v for k, v in by_lr.items()},
             "chosen_lr": lr,
             "seeds": [r.config["seed"] for r in at_lr],
             "test_accuracy": mean_sd([r.metrics["test_accuracy"] for r in at_lr]),
@@ -204,14 +196,14 @@ def sequence_summary(results, chosen: dict) -> dict:
             "n_params": median.metrics["n_params"],
             "seconds_per_epoch": mean_sd([r.metrics["seconds_per_epoch"] for r in at_lr]),
         }
-    return {"lr_grid": list(E.SEQ_LR_GRID), "selection_seed": E.SEQ_SELECTION_SEED, "cells": cells}
+    return {"lr_grid": list(E.SEQ_LR_GRID), "seeds": list(E.SEQ_SEEDS), "cells": cells}
 
 
 def _chosen(seq, chosen_lr):
     if chosen_lr is not None:
         return chosen_lr
-    return {c: E.choose_lr([r for r in seq if r.config["cell"] == c and r.config["seed"] == E.SEQ_SELECTION_SEED])
-            for c in CELLS if any(r.config["cell"] == c for r in seq)}
+    return {c: E.choose_lr([r for r in seq if r.config["cell"] == c]) for c in CELLS
+            if any(r.config["cell"] == c for r in seq)}
 
 
 def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict:
@@ -303,10 +295,9 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
                          and r.config["seed"] == ss["cells"][c]["median_seed"]) for c in chosen_lr}
         classes = next(iter(shown.values())).metrics["classes"]
         label = lambda r: f"{r.config['cell'].upper()} (η={r.config['lr']:g}, seed {r.config['seed']})"  # noqa: E731
-        save(plots.lr_selection({c.upper(): {float(k): v for k, v in ss["cells"][c]["val_accuracy_by_lr"].items()}
-                                 for c in chosen_lr}, {c.upper(): lr for c, lr in chosen_lr.items()},
-                                f"Choosing η on validation accuracy (seed {E.SEQ_SELECTION_SEED})"),
-             "sequence_lr_selection")
+        by_seed = {c.upper(): {float(k): v for k, v in ss["cells"][c]["val_accuracy_by_lr_and_seed"].items()}
+                   for c in chosen_lr}
+        save(plots.lr_selection(by_seed, {c.upper(): lr for c, lr in chosen_lr.items()}), "sequence_lr_selection")
         save(plots.seed_spread({c.upper(): ss["cells"][c]["test_accuracy"]["values"] for c in chosen_lr},
                                title="Test accuracy at the chosen η, seeds " + ", ".join(map(str, E.SEQ_SEEDS))),
              "sequence_seeds")
@@ -379,8 +370,8 @@ def summary_markdown(summary: dict) -> str:
         cells = [{"cell": c, **v} for c, v in sq["cells"].items()]
         lines += _table("## Part 3: sequence classification", {
             "cell": lambda e: e["cell"].upper(),
-            f"validation accuracy for η = {', '.join(map(format, sq['lr_grid'], ['g'] * 3))} (seed "
-            f"{sq['selection_seed']})": lambda e: ", ".join(f"{v:.3f}" for v in e["val_accuracy_by_lr"].values()),
+            f"mean validation accuracy for η = {', '.join(format(lr, 'g') for lr in sq['lr_grid'])}":
+                lambda e: ", ".join(f"{v:.3f}" for v in e["val_accuracy_by_lr"].values()),
             "chosen η": f("chosen_lr", "g"),
             "test accuracy, mean ± sd (seeds)": lambda e: _pm(e["test_accuracy"]),
             "train accuracy (mean)": lambda e: f"{e['train_accuracy']['mean']:.3f}",
@@ -425,7 +416,8 @@ def findings_markdown(summary: dict) -> str:
                  f"(η = {v['chosen_lr']:g})" for c, v in cells.items()]
         lines.append(
             "- Activity windows of two unseen people, test accuracy (mean ± sd over seeds "
-            f"{', '.join(map(str, E.SEQ_SEEDS))}, η chosen per cell on validation accuracy): " + ", ".join(parts) + ".")
+            f"{', '.join(map(str, E.SEQ_SEEDS))}, η chosen per cell on mean validation accuracy): "
+            + ", ".join(parts) + ".")
     lines.append(f"- Training every result of the study takes {summary['total_training_time_s'] / 60:.0f} minutes of "
                  f"one core in total (the sum over experiments; `--jobs 2` runs two at a time).")
     return "\n".join(lines)

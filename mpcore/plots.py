@@ -226,12 +226,15 @@ def training_curves(histories: dict, title: str = ""):
 
 
 def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
-    """``{label: {lr: validation accuracy}}`` as lines over η (log axis); the chosen η circled."""
+    """``{label: {lr: [validation accuracy per seed]}}``: every seed as a dot, the mean as a line
+    over η (log axis); the chosen η circled."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for k, (label, accs) in enumerate(val_acc.items()):
         lrs = sorted(accs)
-        ax.semilogx(lrs, [accs[lr] for lr in lrs], "o-", color=f"C{k}", label=label)
-        ax.plot(chosen[label], accs[chosen[label]], "o", ms=14, mfc="none", color=f"C{k}")
+        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], "-", color=f"C{k}", label=f"{label} (mean over seeds)")
+        for lr in lrs:
+            ax.plot(np.full(len(accs[lr]), lr), accs[lr], ".", color=f"C{k}", alpha=0.6)
+        ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=f"C{k}")
     ax.set_xlabel("learning rate η")
     ax.set_ylabel("validation accuracy (best epoch)")
     ax.set_title(title)

@@ -167,19 +167,20 @@ def sequence_figure(result):
     return fig
 
 
-def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, **config) -> Explorer:
-    """Cell type and learning rate over the shipped selection runs (seed 0); replots loss
-    curves and both confusion matrices. Opens at ``cell`` and ``lr`` (default: the middle η)."""
+def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, seed=0, **config) -> Explorer:
+    """Cell type, learning rate and seed over the shipped runs; replots loss curves and both
+    confusion matrices. Opens at ``cell``, ``lr`` (default: the middle η) and ``seed``."""
     store = _store(store)
     grid = list(E.SEQ_LR_GRID)
     controls = {
         "cell": W.ToggleButtons(options=[(c.upper(), c) for c in sequence.CELLS], value=cell, description="cell"),
         "lr": W.SelectionSlider(options=grid, value=grid[len(grid) // 2] if lr is None else lr, description="η",
                                 continuous_update=False),
+        "seed": W.ToggleButtons(options=list(E.SEQ_SEEDS), value=seed, description="seed"),
     }
 
-    def render(cell, lr):
-        cfg = E.SequenceConfig(cell=cell, lr=lr, seed=E.SEQ_SELECTION_SEED, data_dir=data_dir, **config)
+    def render(cell, lr, seed):
+        cfg = E.SequenceConfig(cell=cell, lr=lr, seed=seed, data_dir=data_dir, **config)
         return sequence_figure(store.get_or_run(cfg))
 
     return Explorer(controls, render, "Sequence classifiers")

@@ -27,13 +27,13 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
     image = matplotlib.image.imread(out / "sequence_seeds.png")
     assert image.shape == (440, 660, 4) and image[..., :3].std() > 0.05  # 6 x 4 inches at 110 dpi, not blank
     summary = json.loads((out / "summary.json").read_text())
-    n_phase1 = len(cli.study_configs(cli.PARTS, quick=True))
+    n = len(cli.study_configs(cli.PARTS, quick=True))
     first = capsys.readouterr().out
-    assert f"0 of {n_phase1} experiments found in the store" in first
-    assert "0 of 6 experiments found in the store" in first  # two more seeds per cell at the chosen η
-    # per cell: validation accuracy for every η, the chosen one, and 3 seeds' test accuracies with their mean
+    assert f"0 of {n} experiments found in the store" in first
+    # per cell: validation accuracy for every η and seed, the chosen η, and 3 seeds' test accuracies with their mean
     for s in summary["sequence"]["cells"].values():
         assert list(s["val_accuracy_by_lr"]) == [f"{lr:g}" for lr in E.SEQ_LR_GRID]
+        assert all(len(v) == len(E.SEQ_SEEDS) for v in s["val_accuracy_by_lr_and_seed"].values())
         assert s["val_accuracy_by_lr"][f"{s['chosen_lr']:g}"] == max(s["val_accuracy_by_lr"].values())
         assert s["seeds"] == list(E.SEQ_SEEDS) and len(s["test_accuracy"]["values"]) == 3
         assert s["test_accuracy"]["mean"] == pytest.approx(np.mean(s["test_accuracy"]["values"]))
@@ -44,8 +44,7 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
     assert len(summary["top10_candidates"]) == 5 and len(summary["top10_candidates"][0]["candidates"]) == 10
     assert cli.main(["reproduce", "--quick", "--out", str(tmp_path / "again"), "--store", str(store)]) == 0
     again_out = capsys.readouterr().out
-    assert f"{n_phase1} of {n_phase1} experiments found in the store; training 0" in again_out
-    assert "6 of 6 experiments found in the store; training 0" in again_out
+    assert f"{n} of {n} experiments found in the store; training 0" in again_out
     again = json.loads((tmp_path / "again" / "summary.json").read_text())
     assert again["experiments"] == summary["experiments"]
 
@@ -86,8 +85,8 @@ def test_dask_scheduler_path(tmp_path, capsys):
                          "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store")])
     assert code == 0
     out = capsys.readouterr().out
-    assert "training 9" in out and "training 6" in out  # η selection, then two more seeds per cell
-    assert len(list((tmp_path / "store" / "sequence").glob("*.npz"))) == 15
+    assert "training 27" in out  # 3 cells x 3 learning rates x 3 seeds
+    assert len(list((tmp_path / "store" / "sequence").glob("*.npz"))) == 27
 
 
 @pytest.mark.parametrize("option", ["--out", "--store"])

@@ -151,22 +151,24 @@ def fake(cell, lr, seed, val, test, val_loss=1.0):
     return E.Result(E.config_dict(cfg), {}, h, m, 1.0)
 
 
-def test_choose_lr_uses_validation_never_test():
-    rs = [fake("gru", 0.01, 0, val=0.6, test=0.9), fake("gru", 0.1, 0, val=0.7, test=0.1)]
-    assert E.choose_lr(rs) == 0.1
+def test_choose_lr_uses_mean_validation_accuracy_never_test():
+    rs = [fake("gru", 0.01, 0, val=0.6, test=0.9), fake("gru", 0.01, 1, val=0.8, test=0.9),
+          fake("gru", 0.1, 0, val=0.75, test=0.1), fake("gru", 0.1, 1, val=0.70, test=0.1)]
+    assert E.choose_lr(rs) == 0.1  # means 0.725 vs 0.70, although 0.01 has the single best run and the best test
     tie = [fake("gru", 0.01, 0, 0.7, 0.2, val_loss=0.5), fake("gru", 0.1, 0, 0.7, 0.9, val_loss=0.8)]
     assert E.choose_lr(tie) == 0.01  # equal accuracy: the lower validation loss
 
 
 def test_median_result_and_sequence_summary():
     rs = [fake("rnn", 0.01, s, 0.5, t) for s, t in [(0, 0.5), (1, 0.7), (2, 0.6)]]
-    rs.append(fake("rnn", 0.1, 0, 0.4, 0.99))  # another η: not part of the seed statistics
+    rs += [fake("rnn", 0.1, s, 0.4, 0.99) for s in (0, 1, 2)]  # another η: not part of the test statistics
     assert E.median_result(rs[:3]).config["seed"] == 2
     s = cli.sequence_summary(rs, {"rnn": 0.01})["cells"]["rnn"]
     assert s["seeds"] == [0, 1, 2] and s["median_seed"] == 2 and s["chosen_lr"] == 0.01
     assert s["test_accuracy"]["mean"] == pytest.approx(0.6)
     assert s["test_accuracy"]["sd"] == pytest.approx(0.1)
-    assert s["val_accuracy_by_lr"] == {"0.01": 0.5, "0.1": 0.4}
+    assert s["val_accuracy_by_lr"] == {"0.01": pytest.approx(0.5), "0.1": pytest.approx(0.4)}
+    assert s["val_accuracy_by_lr_and_seed"]["0.1"] == [0.4, 0.4, 0.4]
 
 
 # ------------------------------------------------------------------------------ figures

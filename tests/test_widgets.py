@@ -59,4 +59,9 @@ def test_sequence_explorer_replots(store):
     assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_before)
     ex.controls["lr"].value = 0.01
     assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 0"
+    loss_seed0 = ex.figure.axes[0].lines[0].get_ydata().copy()
+    ex.controls["seed"].value = 1
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 1"
+    assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_seed0)
     assert list(ex.controls["lr"].options) == list(E.SEQ_LR_GRID)
+    assert list(ex.controls["seed"].options) == list(E.SEQ_SEEDS)
