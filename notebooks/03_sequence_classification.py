@@ -141,11 +141,11 @@ plt.show()
 # %% [markdown]
 # At η = 0.1 the vanilla RNN learns little: its validation accuracy stays far below that of
 # the smaller learning rates (with seed 0 it falls to chance, 1/6, after the first epoch —
-# pick it in the explorer at the end), so it chooses η = 0.01. For the gated cells the three learning rates end within about two points
-# of each other on validation — closer than the spread between seeds — so the choice among
-# them (η = 0.1 for both) is close to a coin toss. The test accuracies printed above show
-# that it matters: at the runner-up η the LSTM would have scored clearly lower and the GRU
-# higher. That is the honest state of this comparison: the gated cells beat the RNN at every
+# pick it in the explorer at the end), so it chooses η = 0.01. For the gated cells the three
+# learning rates end within about two points of each other on validation — closer than the
+# spread between seeds — so the choice among them (η = 0.1 for both) is close to a coin
+# toss. The test accuracies printed above show that it matters: at the runner-up η the LSTM
+# would have scored clearly lower and the GRU slightly higher. That is the honest state of this comparison: the gated cells beat the RNN at every
 # η, but their ranking against each other is within the noise of the choice.
 #
 # ## 4. Test accuracy over seeds
