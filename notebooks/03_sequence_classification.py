@@ -145,8 +145,9 @@ plt.show()
 # learning rates end within about two points of each other on validation — closer than the
 # spread between seeds — so the choice among them (η = 0.1 for both) is close to a coin
 # toss. The test accuracies printed above show that it matters: at the runner-up η the LSTM
-# would have scored clearly lower and the GRU slightly higher. That is the honest state of this comparison: the gated cells beat the RNN at every
-# η, but their ranking against each other is within the noise of the choice.
+# would have scored clearly lower and the GRU slightly higher. That is the honest state of
+# this comparison: the gated cells beat the RNN at every η, but their ranking against each
+# other is within the noise of the choice.
 #
 # ## 4. Test accuracy over seeds
 #
