@@ -181,7 +181,7 @@ def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time
         g = np.asarray(g, dtype=np.float64)
         zeros = int(np.sum(g <= 0))
         note = f" ({zeros} steps exactly 0, not drawn)" if zeros else ""
-        ax.semilogy(np.arange(1, len(g) + 1), np.where(g > 0, g, np.nan), label=label.upper() + note)
+        ax.semilogy(np.arange(1, len(g) + 1), np.where(g > 0, g, np.nan), label=label + note)
         positive.append(g[g > 0])
     values = np.concatenate(positive) if positive else np.array([1.0])
     if values.size:

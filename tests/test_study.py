@@ -178,9 +178,9 @@ def test_gradient_norm_figure_spans_every_value_and_reports_zeros():
     g = np.logspace(-66, 0, 150)
     g_with_zero = g.copy()
     g_with_zero[:3] = 0.0
-    fig = plots.gradient_norms_figure({"rnn": g, "gru": g_with_zero})
+    fig = plots.gradient_norms_figure({"RNN": g, "GRU (η=0.1)": g_with_zero})
     lo, hi = fig.axes[0].get_ylim()
     assert lo <= 1e-66 and hi >= 1.0
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["RNN", "GRU (3 steps exactly 0, not drawn)"]
+    assert labels == ["RNN", "GRU (η=0.1) (3 steps exactly 0, not drawn)"]
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), g)
