@@ -178,16 +178,6 @@ def autoencoder_inputs(data_dir=None, zca_epsilon=None, seed=0):
     return x[train], x[held]
 
 
-def feature_redundancy(features: np.ndarray) -> np.ndarray:
-    """For each feature (H, D), the largest |cosine similarity| to any other feature: (H,).
-
-    Near 1: the unit duplicates another one (a redundant feature)."""
-    F = features / np.linalg.norm(features, axis=1, keepdims=True).clip(1e-12)
-    cos = np.abs(F @ F.T)
-    np.fill_diagonal(cos, 0.0)
-    return cos.max(axis=1)
-
-
 def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
     t0 = time.perf_counter()
     X, X_held = autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
@@ -220,7 +210,7 @@ def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
         "weight_norm": float(np.linalg.norm(params["W1"], axis=0).mean()),
         "selectivity": float(selectivity.mean()),
         "high_frequency": float(high_frequency.mean()),
-        "redundancy": float(feature_redundancy(features).mean()),
+        "redundancy": float(metrics.feature_redundancy(features).mean()),
         "iterations": len(hist.train_loss),
     }
     return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)

@@ -97,3 +97,13 @@ def feature_spectrum(features) -> tuple[np.ndarray, np.ndarray]:
     selectivity = np.abs(power[:, nonzero] @ np.exp(2j * theta[nonzero])) / total
     high_frequency = power[:, radius > P / 4].sum(axis=1) / total
     return selectivity, high_frequency
+
+
+def feature_redundancy(features: np.ndarray) -> np.ndarray:
+    """For each feature (H, D), the largest |cosine similarity| to any other feature: (H,).
+
+    Near 1: the unit duplicates another one (a redundant feature)."""
+    F = features / np.linalg.norm(features, axis=1, keepdims=True).clip(1e-12)
+    cos = np.abs(F @ F.T)
+    np.fill_diagonal(cos, 0.0)
+    return cos.max(axis=1)

@@ -113,7 +113,7 @@ def test_spectrum_rejects_non_square_features():
 def test_redundancy_finds_duplicated_features(rng):
     F = rng.normal(size=(4, 256))
     F[3] = -2 * F[0]
-    r = E.feature_redundancy(F)
+    r = metrics.feature_redundancy(F)
     assert r[0] == pytest.approx(1.0) and r[3] == pytest.approx(1.0) and r[1] < 0.5
 
 
