@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mpcore import data, fpu
+from mpcore import cells, data, fpu
 from mpcore.models import autoencoder, language_model, sequence
 from mpcore.train import SGDConfig, sgd
 
@@ -58,7 +58,7 @@ def workloads():
             torch_loss=tref.language_model_loss if torch else None,
         ),
     }
-    for cell in sequence.CELLS:
+    for cell in cells.CELLS:
         w[f"W3-{cell}"] = dict(
             init=lambda dt, c=cell: sequence.init_params(c, 3, 128, 6, np.random.default_rng(1), dtype=dt),
             loss=lambda p, X, y, c=cell: sequence.loss_and_grads(p, X, y, cell=c),

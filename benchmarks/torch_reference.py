@@ -27,49 +27,64 @@ def language_model_loss(p, contexts, targets):
     return F.cross_entropy(h @ p["W2"] + p["b2"], targets)
 
 
-def _stack(p, gates):
+def _fuse(p, gates):
     W_x = torch.cat([p[f"W_x{g}"] for g in gates], dim=1)
     W_h = torch.cat([p[f"W_h{g}"] for g in gates], dim=1)
     b = torch.cat([p[f"b_{g}"] for g in gates])
     return W_x, W_h, b
 
 
-def last_hidden(p, X, cell):
-    N, T, _ = X.shape
-    if cell == "rnn":
-        XW = X @ p["W_xh"] + p["b_h"]
-        h = X.new_zeros(N, p["W_hh"].shape[0])
-        for t in range(T):
-            h = torch.tanh(XW[:, t] + h @ p["W_hh"])
-        return h
-    if cell == "lstm":
-        W_x, W_h, b = _stack(p, "ifoc")
-        XW = X @ W_x + b
-        H = p["W_hi"].shape[0]
-        h = X.new_zeros(N, H)
-        c = X.new_zeros(N, H)
-        for t in range(T):
-            A = XW[:, t] + h @ W_h
-            i, f, o = torch.sigmoid(A[:, : 3 * H]).chunk(3, dim=1)
-            c = f * c + i * torch.tanh(A[:, 3 * H :])
-            h = o * torch.tanh(c)
-        return h
-    if cell == "gru":
-        W_x, W_h, b = _stack(p, "zr")
-        XW = X @ W_x + b
-        XWh = X @ p["W_xh"] + p["b_h"]
-        H = p["W_hz"].shape[0]
-        h = X.new_zeros(N, H)
-        for t in range(T):
-            z, r = torch.sigmoid(XW[:, t] + h @ W_h).chunk(2, dim=1)
-            h_tilde = torch.tanh(XWh[:, t] + (r * h) @ p["W_hh"])
-            h = z * h + (1 - z) * h_tilde
-        return h
-    raise ValueError(cell)
+def _rnn(p, X):
+    XW = X @ p["W_xh"] + p["b_h"]
+    h = X.new_zeros(X.shape[0], p["W_hh"].shape[0])
+    for t in range(X.shape[1]):
+        h = torch.tanh(XW[:, t] + h @ p["W_hh"])
+    return h
+
+
+def _lstm(p, X):
+    W_x, W_h, b = _fuse(p, "ifoc")
+    XW = X @ W_x + b
+    H = p["W_hi"].shape[0]
+    h = X.new_zeros(X.shape[0], H)
+    c = X.new_zeros(X.shape[0], H)
+    for t in range(X.shape[1]):
+        A = XW[:, t] + h @ W_h
+        i, f, o = torch.sigmoid(A[:, : 3 * H]).chunk(3, dim=1)
+        c = f * c + i * torch.tanh(A[:, 3 * H :])
+        h = o * torch.tanh(c)
+    return h
+
+
+def _gru(p, X):
+    W_x, W_h, b = _fuse(p, "zr")
+    XW = X @ W_x + b
+    XWh = X @ p["W_xh"] + p["b_h"]
+    h = X.new_zeros(X.shape[0], p["W_hz"].shape[0])
+    for t in range(X.shape[1]):
+        z, r = torch.sigmoid(XW[:, t] + h @ W_h).chunk(2, dim=1)
+        h_tilde = torch.tanh(XWh[:, t] + (r * h) @ p["W_hh"])
+        h = z * h + (1 - z) * h_tilde
+    return h
+
+
+def _mgu(p, X):
+    XWf = X @ p["W_xf"] + p["b_f"]
+    XWh = X @ p["W_xh"] + p["b_h"]
+    h = X.new_zeros(X.shape[0], p["W_hf"].shape[0])
+    for t in range(X.shape[1]):
+        f = torch.sigmoid(XWf[:, t] + h @ p["W_hf"])
+        h_tilde = torch.tanh(XWh[:, t] + (f * h) @ p["W_hh"])
+        h = (1 - f) * h + f * h_tilde
+    return h
+
+
+#: The last hidden state h_T of each cell of ``mpcore.cells.CELLS``, written with torch ops.
+LAST_HIDDEN = {"rnn": _rnn, "lstm": _lstm, "gru": _gru, "mgu": _mgu}
 
 
 def sequence_loss(p, X, y, cell):
-    u = last_hidden(p, X, cell)
+    u = LAST_HIDDEN[cell](p, X)
     L = 0
     while f"W{L + 1}" in p:
         L += 1

@@ -4,7 +4,8 @@ Subpackages and modules
 -----------------------
 ``mpcore.data``        course-file loaders, bundled default data, patch preprocessing
 ``mpcore.layers``      forward/backward pairs: affine, sigmoid, ReLU, softmax cross-entropy, embedding
-``mpcore.recurrent``   RNN, LSTM and GRU cells: step and sequence forward/backward (BPTT)
+``mpcore.cells``       the recurrent cells (RNN, LSTM, GRU, MGU), one module each, and their table
+``mpcore.recurrent``   a recurrent layer over whole sequences: forward and BPTT shared by all cells
 ``mpcore.models``      the three models: ``autoencoder``, ``language_model``, ``sequence``
 ``mpcore.train``       SGD with momentum, early stopping, the shared training loop
 ``mpcore.metrics``     accuracy, confusion matrix, cross-entropy, perplexity, top-k

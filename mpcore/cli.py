@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from . import experiments as E
-from .models.sequence import CELLS
 
 PARTS = ("autoencoder", "language_model", "sequence")
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
@@ -36,7 +35,7 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
     cfgs = []
     if "sequence" in parts:
         make = _quick_sequence if quick else _sequence
-        cfgs += [make(cell, lr, s, dd) for cell in CELLS for lr in E.SEQ_LR_GRID for s in E.SEQ_SEEDS]
+        cfgs += [make(cell, lr, s, dd) for cell in E.SEQ_CELLS for lr in E.SEQ_LR_GRID for s in E.SEQ_SEEDS]
     if "autoencoder" in parts:
         it = dict(maxiter=15) if quick else {}
         main = E.AutoencoderConfig(data_dir=dd, **it)
@@ -202,7 +201,7 @@ def sequence_summary(results, chosen: dict) -> dict:
 def _chosen(seq, chosen_lr):
     if chosen_lr is not None:
         return chosen_lr
-    return {c: E.choose_lr([r for r in seq if r.config["cell"] == c]) for c in CELLS
+    return {c: E.choose_lr([r for r in seq if r.config["cell"] == c]) for c in E.SEQ_CELLS
             if any(r.config["cell"] == c for r in seq)}
 
 

@@ -5,8 +5,9 @@
   .. math:: \\Delta W(n) = -\\eta \\nabla J + \\alpha \\Delta W(n-1), \\qquad W \\leftarrow W + \\Delta W(n),
 
   one seeded permutation of the examples per epoch (data and labels indexed together),
-  optional gradient-norm clipping (here in the loop, never inside a loss), early stopping on
-  the validation loss (or accuracy) with patience, restoring the best weights.
+  optional gradient-norm clipping (here in the loop, never inside a loss), optional weight
+  averaging, early stopping on the validation loss (or accuracy) with patience, restoring the
+  best weights.
 * :func:`lbfgs` -- full-batch L-BFGS through ``scipy.optimize`` (UFLDL's choice for the
   sparse autoencoder).
 
@@ -31,7 +32,13 @@ class SGDConfig:
     """Hyperparameters of :func:`sgd`. ``patience`` epochs without a better validation score stop
     training; the score is the validation loss (``monitor="loss"``, lower is better) or the
     validation accuracy (``monitor="acc"``, higher is better; ties go to the lower loss).
-    ``clip_norm`` (or None) caps the global gradient norm of each step."""
+    ``clip_norm`` (or None) caps the global gradient norm of each step.
+
+    ``average`` (or None) turns on **weight averaging** (Polyak & Juditsky 1992, here as an
+    exponential moving average): after every step :math:`\\bar W \\leftarrow a \\bar W + (1 - a) W`.
+    Validation, early stopping and the returned weights use :math:`\\bar W`; training continues
+    from :math:`W`. With a = 0.99 the average spans about 100 steps, so the epoch-to-epoch bounce
+    of the last iterate (momentum SGD at a fixed η never settles) averages out."""
 
     lr: float = 0.1
     momentum: float = 0.85
@@ -41,6 +48,7 @@ class SGDConfig:
     clip_norm: float | None = None
     seed: int = 0
     monitor: str = "loss"
+    average: float | None = None
 
     def __post_init__(self):
         _checks.number("lr (learning rate η)", self.lr, low=0, low_open=True)
@@ -52,6 +60,8 @@ class SGDConfig:
             _checks.number("clip_norm", self.clip_norm, low=0, low_open=True)
         if self.monitor not in ("loss", "acc"):
             raise ValueError(f"monitor must be 'loss' or 'acc', got {self.monitor!r}")
+        if self.average is not None:
+            _checks.number("average", self.average, low=0, high=1, low_open=True, high_open=True)
         if not isinstance(self.seed, int):
             raise ValueError(f"seed must be an int, got {self.seed!r}")
 
@@ -100,7 +110,8 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     config : :class:`SGDConfig`.
     validate : ``f(params) -> {"loss": float, ...}`` on the validation set, called after every
         epoch; its ``"loss"`` drives early stopping, ``"acc"`` and ``"train_acc"`` (if given) are
-        recorded. Without it, the epoch's mean training loss is used.
+        recorded. It sees the averaged weights when ``config.average`` is set. Without it, the
+        epoch's mean training loss is used.
     progress : show a tqdm progress bar over epochs.
 
     Returns
@@ -123,6 +134,8 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
 
 def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, progress, desc):
     rng = np.random.default_rng(config.seed)
+    a = config.average
+    averaged = {k: v.copy() for k, v in params.items()} if a is not None else params  # W̄ (or W itself)
     best, best_score, since_best = None, (-np.inf, -np.inf), 0
     hist = History()
     bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
@@ -149,9 +162,13 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
                 v *= config.momentum
                 v -= config.lr * g  # ΔW(n) = -η ∇J + α ΔW(n-1)
                 params[k] += v
+                if a is not None:
+                    w = averaged[k]
+                    w *= a
+                    w += (1.0 - a) * params[k]  # W̄ <- a W̄ + (1 - a) W
         hist.epoch_time.append(time.perf_counter() - t_epoch)
         hist.train_loss.append(total / N)
-        metrics = validate(params) if validate is not None else {"loss": total / N}
+        metrics = validate(averaged) if validate is not None else {"loss": total / N}
         val_loss = float(metrics["loss"])
         hist.val_loss.append(val_loss)
         if "acc" in metrics:
@@ -169,7 +186,7 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
         score = (-val_loss, 0.0) if config.monitor == "loss" else (float(metrics["acc"]), -val_loss)
         if score > best_score:
             best_score, since_best, hist.best_epoch = score, 0, epoch
-            best = {k: v.copy() for k, v in params.items()}
+            best = {k: v.copy() for k, v in averaged.items()}
         else:
             since_best += 1
             if since_best >= config.patience:

@@ -16,7 +16,7 @@ from IPython.display import display
 
 from . import experiments as E
 from . import plots
-from .models import autoencoder, language_model, sequence
+from .models import autoencoder, language_model
 from .store import Store
 
 
@@ -173,7 +173,7 @@ def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, seed=0, **
     store = _store(store)
     grid = list(E.SEQ_LR_GRID)
     controls = {
-        "cell": W.ToggleButtons(options=[(c.upper(), c) for c in sequence.CELLS], value=cell, description="cell"),
+        "cell": W.ToggleButtons(options=[(c.upper(), c) for c in E.SEQ_CELLS], value=cell, description="cell"),
         "lr": W.SelectionSlider(options=grid, value=grid[len(grid) // 2] if lr is None else lr, description="η",
                                 continuous_update=False),
         "seed": W.ToggleButtons(options=list(E.SEQ_SEEDS), value=seed, description="seed"),

@@ -27,7 +27,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import data, plots, recurrent, widgets
+from mpcore import cells, data, plots, widgets
 from mpcore import experiments as E
 from mpcore.gradcheck import check_gradients
 from mpcore.models import sequence
@@ -88,19 +88,22 @@ plt.show()
 # unchanged. (Forgetting that term is a classic bug.) The GRU's $z \odot h_{t-1}$ term plays
 # the same role.
 #
-# `mpcore/recurrent.py` has each cell twice: a step function written exactly like the
-# equations, and a fast whole-sequence version (input projections for all steps in one
-# matmul, weight gradients in one matmul after the backward loop). The tests check that they
-# agree; here we check the full model's gradient against finite differences:
+# Each cell is one module in `mpcore/cells/` with its work written twice: a step pair
+# (`step_forward`, `step_backward`) written exactly like the equations, and fast loops over all
+# steps. `mpcore/recurrent.py` holds what the cells share (the input projections of all steps in
+# one matmul, the weight gradients in one matmul after the backward loop). The tests check that
+# step and loop agree; here we check the full model's gradient against finite differences,
+# for the course's three cells and a fourth, the minimal gated unit (MGU: one gate that both
+# resets and updates), which took one module and one line in the table `cells.CELLS`:
 
 # %%
 X_small = rng.normal(size=(4, 12, 3))
 y_small = rng.integers(0, 3, size=4)
-for cell in sequence.CELLS:
+for cell in cells.CELLS:
     p = sequence.init_params(cell, 3, 5, 3, rng, mlp=(6,))
     errors = check_gradients(lambda q, c=cell: sequence.loss_and_grads(q, X_small, y_small, cell=c), p)
     print(f"{cell.upper():4s} {len(p):2d} parameters, largest relative error below 1e-6: {max(errors.values()) < 1e-6}")
-print("cell parameters:", ", ".join(recurrent.cell_param_names("gru")))
+print("GRU parameters:", ", ".join(cells.param_names("gru")))
 
 # %% [markdown]
 # ## 3. Training, and choosing the learning rate on validation data

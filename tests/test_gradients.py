@@ -4,7 +4,7 @@ every layer and model (relative error < 1e-6); step functions against sequence f
 import numpy as np
 import pytest
 
-from mpcore import layers, recurrent
+from mpcore import cells, layers, recurrent
 from mpcore.gradcheck import check_gradients, numerical_gradient, relative_error
 from mpcore.models import autoencoder, language_model, sequence
 
@@ -152,7 +152,7 @@ def test_language_model_proba_and_shared_embedding(rng):
 # ---------------------------------------------------------------------------- sequence models
 
 
-@pytest.mark.parametrize("cell", sequence.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_sequence_gradients(rng, cell):
     p = sequence.init_params(cell, 3, 5, 4, rng, mlp=(6, 5))
     p = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in p.items()}  # non-zero biases too
@@ -161,10 +161,10 @@ def test_sequence_gradients(rng, cell):
     assert_close(check_gradients(lambda q: sequence.loss_and_grads(q, X, y, cell=cell), p))
 
 
-@pytest.mark.parametrize("cell", sequence.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_sequence_input_gradient(rng, cell):
     """dX from BPTT, checked through a loss on all hidden states."""
-    p = {k: v for k, v in sequence.init_params(cell, 2, 4, 3, rng).items() if k in recurrent.cell_param_names(cell)}
+    p = {k: v for k, v in sequence.init_params(cell, 2, 4, 3, rng).items() if k in cells.param_names(cell)}
     X = rng.normal(size=(3, 5, 2))
     G = rng.normal(size=(3, 5, 4))
 
@@ -177,42 +177,50 @@ def test_sequence_input_gradient(rng, cell):
 
 
 def _run_steps(cell, X, p):
+    """The step API, the same for every cell: h_1..h_T and each step's cache."""
+    module = cells.get(cell)
     N, T, _ = X.shape
-    H = p[recurrent.cell_param_names(cell)[1]].shape[0]
-    h, c = np.zeros((N, H)), np.zeros((N, H))
+    H = p[cells.param_names(cell)[1]].shape[0]
+    state = tuple(np.zeros((N, H)) for _ in module.STATE)
     hs, caches = [], []
     for t in range(T):
-        if cell == "rnn":
-            h, cache = recurrent.rnn_step_forward(X[:, t], h, p["W_xh"], p["W_hh"], p["b_h"])
-        elif cell == "lstm":
-            h, c, cache = recurrent.lstm_step_forward(X[:, t], h, c, p)
-        else:
-            h, cache = recurrent.gru_step_forward(X[:, t], h, p)
-        hs.append(h)
+        state, cache = module.step_forward(X[:, t], state, p)
+        hs.append(state[0])
         caches.append(cache)
     return np.stack(hs, axis=1), caches
 
 
 def _back_steps(cell, dH, caches):
+    module = cells.get(cell)
     N, T, H = dH.shape
-    dh, dc = np.zeros((N, H)), np.zeros((N, H))
+    dstate = tuple(np.zeros((N, H)) for _ in module.STATE)
     total, dxs = {}, []
     for t in range(T - 1, -1, -1):
-        dh = dh + dH[:, t]
-        if cell == "rnn":
-            dx, dh, dWx, dWh, db = recurrent.rnn_step_backward(dh, caches[t])
-            g = {"W_xh": dWx, "W_hh": dWh, "b_h": db}
-        elif cell == "lstm":
-            dx, dh, dc, g = recurrent.lstm_step_backward(dh, dc, caches[t])
-        else:
-            dx, dh, g = recurrent.gru_step_backward(dh, caches[t])
+        dstate = (dstate[0] + dH[:, t], *dstate[1:])
+        dx, dstate, g = module.step_backward(dstate, caches[t])
         for k, v in g.items():
             total[k] = total.get(k, 0) + v
         dxs.append(dx)
     return np.stack(dxs[::-1], axis=1), total
 
 
-@pytest.mark.parametrize("cell", sequence.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_step_gradients(rng, cell):
+    """The step pair alone, against finite differences (loss on every hidden state)."""
+    p = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in sequence.init_params(cell, 3, 4, 2, rng).items()
+         if k in cells.param_names(cell)}
+    X = rng.normal(size=(2, 4, 3))
+    G = rng.normal(size=(2, 4, 4))
+
+    def f(q):
+        Hs, caches = _run_steps(cell, X, q)
+        _, grads = _back_steps(cell, G, caches)
+        return float(np.sum(Hs * G)), grads
+
+    assert_close(check_gradients(f, p))
+
+
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_step_functions_agree_with_sequence_functions(rng, cell):
     p = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in sequence.init_params(cell, 3, 4, 2, rng).items()}
     X = rng.normal(size=(5, 6, 3))
@@ -223,11 +231,11 @@ def test_step_functions_agree_with_sequence_functions(rng, cell):
     dX_seq, g_seq, _ = recurrent.sequence_backward(dH, cache)
     dX_step, g_step = _back_steps(cell, dH, caches)
     np.testing.assert_allclose(dX_seq, dX_step, rtol=1e-10, atol=1e-13)
-    for k in recurrent.cell_param_names(cell):
+    for k in cells.param_names(cell):
         np.testing.assert_allclose(g_seq[k], g_step[k], rtol=1e-10, atol=1e-13, err_msg=k)
 
 
-@pytest.mark.parametrize("cell", sequence.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_float32_follows_float64(rng, cell):
     p = sequence.init_params(cell, 3, 8, 4, rng)
     X = rng.normal(size=(6, 10, 3))

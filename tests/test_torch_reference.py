@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mpcore import cells
 from mpcore.models import autoencoder, language_model, sequence
 
 torch = pytest.importorskip("torch")
@@ -40,7 +41,7 @@ def test_language_model_vs_torch():
     _compare(p, ours, lambda tp: tref.language_model_loss(tp, torch.tensor(c), torch.tensor(t)))
 
 
-@pytest.mark.parametrize("cell", sequence.CELLS)
+@pytest.mark.parametrize("cell", cells.CELLS)
 def test_sequence_vs_torch(cell):
     rng = np.random.default_rng(2)
     p = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in sequence.init_params(cell, 3, 6, 4, rng).items()}

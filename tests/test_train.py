@@ -29,6 +29,29 @@ def test_momentum_rule_matches_course_definition():
     assert hist.stopped == "max epochs" and len(hist.train_loss) == 3
 
 
+def test_weight_averaging_validates_and_returns_the_moving_average():
+    X = np.array([[1.0, 2.0]])
+    cfg = SGDConfig(lr=0.1, momentum=0.5, batch_size=1, epochs=4, patience=10, average=0.9)
+    seen = []
+
+    def validate(q):
+        seen.append(q["w"].copy())
+        return {"loss": -float(np.sum(q["w"]))}  # keeps falling: the last epoch is the best
+
+    p, _ = sgd(quadratic, {"w": np.zeros(2)}, (X,), cfg, validate=validate, progress=False)
+    w, dW, avg, by_hand = np.zeros(2), np.zeros(2), np.zeros(2), []
+    for _ in range(4):
+        dW = -0.1 * (w - X[0]) + 0.5 * dW
+        w = w + dW
+        avg = 0.9 * avg + 0.1 * w
+        by_hand.append(avg)
+    np.testing.assert_allclose(seen, by_hand)  # validation saw W̄, not W
+    np.testing.assert_allclose(p["w"], by_hand[-1])
+    assert not np.allclose(p["w"], w)
+    with pytest.raises(ValueError, match="average"):
+        SGDConfig(average=1.0)
+
+
 def test_seeded_shuffle_keeps_rows_together():
     seen = []
 

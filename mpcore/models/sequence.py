@@ -1,8 +1,8 @@
-"""Sequence classifier: a recurrent layer (RNN, LSTM or GRU), its final hidden state into a
+"""Sequence classifier: a recurrent layer (any cell of :mod:`mpcore.cells`), its final hidden state into a
 ReLU MLP, then a softmax over the classes. Trained with full backpropagation through time.
 
 Shapes: ``X`` (N, T, C), ``y`` (N,) int in [0, K). Cell params as in
-:mod:`mpcore.recurrent`; the MLP layers are ``W1 (H, M1), b1, W2 (M1, M2), b2, ...`` and the
+:mod:`mpcore.cells`; the MLP layers are ``W1 (H, M1), b1, W2 (M1, M2), b2, ...`` and the
 last pair maps to the K classes.
 
 .. math::
@@ -17,16 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks
+from ..cells import get, param_names
 from ..layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax, softmax_cross_entropy
-from ..recurrent import CELL_GATES, cell_param_names, sequence_backward, sequence_forward
-
-CELLS = tuple(CELL_GATES)
-
-
-def _cell(cell):
-    if cell not in CELL_GATES:
-        raise ValueError(f"unknown cell {cell!r}: expected one of {list(CELLS)}")
-    return cell
+from ..recurrent import sequence_backward, sequence_forward
 
 
 def _xavier(rng, fan_in, fan_out, dtype):
@@ -37,26 +30,26 @@ def _xavier(rng, fan_in, fan_out, dtype):
 def init_params(cell: str, n_in: int, n_hidden: int, n_classes: int, rng: np.random.Generator,
                 mlp=(64, 32), dtype=np.float64, forget_bias: float = 1.0) -> dict:
     """Xavier-uniform weights and zero biases for the cell and the MLP ``n_hidden -> mlp... -> n_classes``,
-    except the LSTM's forget-gate bias ``b_f = forget_bias``.
+    except the forget-gate bias of a cell that has one (the LSTM's ``b_f``), set to ``forget_bias``.
 
     With ``b_f = 1`` the forget gate starts near σ(1) ≈ 0.73 instead of 0.5, so at the start of
     training the cell state keeps most of itself from step to step and the gradient reaches
     early time steps (Gers et al. 2000; Jozefowicz et al. 2015 recommend it for every LSTM).
     """
-    cell = _cell(cell)
+    forget = get(cell).FORGET_GATE
     C = _checks.positive_int("n_in", n_in)
     H = _checks.positive_int("n_hidden", n_hidden)
     K = _checks.positive_int("n_classes", n_classes)
     mlp = tuple(_checks.positive_int("mlp layer size", m) for m in mlp)
     rng = _checks.rng(rng)
     p = {}
-    for name in cell_param_names(cell):
+    for name in param_names(cell):
         if name.startswith("W_x"):
             p[name] = _xavier(rng, C, H, dtype)
         elif name.startswith("W_h"):
             p[name] = _xavier(rng, H, H, dtype)
         else:
-            p[name] = np.full(H, forget_bias if name == "b_f" else 0.0, dtype=dtype)
+            p[name] = np.full(H, forget_bias if name == f"b_{forget}" else 0.0, dtype=dtype)
     sizes = (H, *mlp, K)
     for k in range(len(sizes) - 1):
         p[f"W{k + 1}"] = _xavier(rng, sizes[k], sizes[k + 1], dtype)
@@ -73,9 +66,8 @@ def n_mlp_layers(params: dict) -> int:
 
 
 def _check(params, X, cell):
-    cell = _cell(cell)
+    names = param_names(cell)
     X = _checks.float_array("X", X, 3, "(N, T, C)")
-    names = cell_param_names(cell)
     missing = [k for k in names + ["W1"] if k not in params]
     if missing:
         raise ValueError(
@@ -115,7 +107,7 @@ def _forward(params, X, cell, L):
     return u, (rnn_cache, caches, Hs.shape)
 
 
-def _backward(dscores, cache, L):
+def _backward(dscores, cache, L, need_dh=False):
     rnn_cache, caches, h_shape = cache
     grads = {}
     du = dscores
@@ -126,7 +118,7 @@ def _backward(dscores, cache, L):
         du, grads[f"W{k}"], grads[f"b{k}"] = affine_backward(du, aff)
     dH = np.zeros(h_shape, dtype=du.dtype)
     dH[:, -1] = du  # only the last hidden state feeds the MLP
-    _, cell_grads, dh_total = sequence_backward(dH, rnn_cache)
+    _, cell_grads, dh_total = sequence_backward(dH, rnn_cache, need_dX=False, need_dh=need_dh)
     grads.update(cell_grads)
     return grads, dh_total
 
@@ -153,7 +145,7 @@ def hidden_gradient_norms(params: dict, X: np.ndarray, y: np.ndarray, *, cell: s
     X, y, cell, L = _check_labelled(params, X, y, cell)
     scores, cache = _forward(params, X, cell, L)
     _, dscores = softmax_cross_entropy(scores, y)
-    _, dh_total = _backward(dscores * len(y), cache, L)  # per-example gradients
+    _, dh_total = _backward(dscores * len(y), cache, L, need_dh=True)  # per-example gradients
     return np.linalg.norm(dh_total, axis=2).mean(axis=0)
 
 
