@@ -12,17 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from . import experiments as E
+from .store import config_json
 
-PARTS = ("autoencoder", "language_model", "sequence")
+PARTS = tuple(E.PARTS)
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
-
-
-def _sequence(cell, lr, seed, dd):
-    return E.SequenceConfig(cell=cell, lr=lr, seed=seed, data_dir=dd)
-
-
-def _quick_sequence(cell, lr, seed, dd):
-    return E.SequenceConfig(cell=cell, lr=lr, seed=seed, n_hidden=32, epochs=2, n_train=320, data_dir=dd)
 
 
 def study_configs(parts, quick: bool, data_dir=None) -> list:
@@ -34,8 +27,9 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
     dd = None if data_dir is None else str(data_dir)
     cfgs = []
     if "sequence" in parts:
-        make = _quick_sequence if quick else _sequence
-        cfgs += [make(cell, lr, s, dd) for cell in E.SEQ_CELLS for lr in E.SEQ_LR_GRID for s in E.SEQ_SEEDS]
+        small = dict(n_hidden=32, epochs=2, n_train=320) if quick else {}
+        cfgs += [E.sequence_config(cell, lr, s, data_dir=dd, **small)
+                 for cell in E.SEQ_CELLS for lr in E.SEQ_LR_GRID for s in E.SEQ_SEEDS]
     if "autoencoder" in parts:
         it = dict(maxiter=15) if quick else {}
         main = E.AutoencoderConfig(data_dir=dd, **it)
@@ -46,9 +40,9 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
                  if (h, lam) != (main.n_hidden, main.lam)]
     if "language_model" in parts:
         ep = dict(epochs=1) if quick else {}
-        cfgs += [E.LanguageModelConfig(D=D, P=P, data_dir=dd, **ep) for D, P in E.LM_SIZES]
+        cfgs += [E.language_model_config(D, P, data_dir=dd, **ep) for D, P in E.LM_SIZES]
         D, P = E.LM_SIZES[0]
-        cfgs += [E.LanguageModelConfig(D=D, P=P, seed=s, data_dir=dd, **ep) for s in E.LM_SEEDS if s != 0]
+        cfgs += [E.language_model_config(D, P, seed=s, data_dir=dd, **ep) for s in E.LM_SEEDS if s != 0]
     return cfgs
 
 
@@ -57,7 +51,7 @@ def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=Tr
     must already be in the store (:class:`NotInStore` otherwise)."""
     results = run_all(study_configs(parts, quick, data_dir), store, jobs=jobs, scheduler=scheduler,
                       progress=progress, train=train)
-    chosen = _chosen([r for r in results if r.config["part"] == "sequence"], None)
+    chosen = _chosen([r for r in results if r.config.part == "sequence"], None)
     if chosen:
         print("learning rates chosen on mean validation accuracy: "
               + ", ".join(f"{c.upper()} η={lr:g}" for c, lr in chosen.items()), flush=True)
@@ -72,7 +66,7 @@ def _train(i, cfg):
 def _train_into(i, cfg, store):
     """joblib worker task: the stored result, or train it under the store's per-key lock and
     save it -- so two ``reproduce`` runs on one store train each experiment once."""
-    return i, store.get_or_run(cfg, progress=False)
+    return i, store.get_or_run(cfg, E.run, progress=False)
 
 
 class NotInStore(LookupError):
@@ -124,17 +118,17 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
             finished(i, result, save=False)
     else:
         for i in todo:
-            finished(i, store.get_or_run(cfgs[i], progress=progress), save=False)
+            finished(i, store.get_or_run(cfgs[i], E.run, progress=progress), save=False)
     return results
 
 
-def _label(cfg: dict) -> str:
-    if cfg["part"] == "autoencoder":
-        white = "" if cfg["zca_epsilon"] is not None else ", not whitened"
-        return f"L_hid={cfg['n_hidden']}, λ={cfg['lam']:g}{white}"
-    if cfg["part"] == "language_model":
-        return f"D={cfg['D']}, P={cfg['P']}" + (f", seed {cfg['seed']}" if cfg["seed"] else "")
-    return f"{cfg['cell'].upper()}, η={cfg['lr']:g}, seed {cfg['seed']}"
+def _label(cfg) -> str:
+    if cfg.part == "autoencoder":
+        white = "" if cfg.zca_epsilon is not None else ", not whitened"
+        return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{white}"
+    if cfg.part == "language_model":
+        return f"D={cfg.D}, P={cfg.P}" + (f", seed {cfg.seed}" if cfg.seed else "")
+    return f"{cfg.cell.upper()}, η={cfg.sgd.lr:g}, seed {cfg.seed}"
 
 
 def mean_sd(values) -> dict:
@@ -146,25 +140,25 @@ def mean_sd(values) -> dict:
 def autoencoder_summary(results) -> dict:
     """Main result (the default config), its un-whitened twin and the L_hid x λ grid."""
     main_cfg = E.AutoencoderConfig()
-    main = next(r for r in results if r.config["zca_epsilon"] is not None and
-                (r.config["n_hidden"], r.config["lam"]) == (main_cfg.n_hidden, main_cfg.lam))
-    plain = [r for r in results if r.config["zca_epsilon"] is None]
-    row = lambda r: {"n_hidden": r.config["n_hidden"], "lam": r.config["lam"], **r.metrics,  # noqa: E731
+    main = next(r for r in results if r.config.zca_epsilon is not None and
+                (r.config.n_hidden, r.config.lam) == (main_cfg.n_hidden, main_cfg.lam))
+    plain = [r for r in results if r.config.zca_epsilon is None]
+    row = lambda r: {"n_hidden": r.config.n_hidden, "lam": r.config.lam, **r.metrics,  # noqa: E731
                      "stopped": r.history["stopped"]}
-    grid = [r for r in results if r.config["zca_epsilon"] is not None]
+    grid = [r for r in results if r.config.zca_epsilon is not None]
     return {"main": row(main), "not_whitened": row(plain[0]) if plain else None,
             "grid": sorted((row(r) for r in grid), key=lambda g: (g["n_hidden"], g["lam"]))}
 
 
 def language_model_summary(results) -> dict:
     D, P = E.LM_SIZES[0]
-    sizes = [r for r in results if r.config["seed"] == 0]
-    seeds = sorted((r for r in results if (r.config["D"], r.config["P"]) == (D, P)), key=lambda r: r.config["seed"])
+    sizes = [r for r in results if r.config.seed == 0]
+    seeds = sorted((r for r in results if (r.config.D, r.config.P) == (D, P)), key=lambda r: r.config.seed)
     return {
-        "sizes": [{"D": r.config["D"], "P": r.config["P"], **{k: r.metrics[k] for k in (
+        "sizes": [{"D": r.config.D, "P": r.config.P, **{k: r.metrics[k] for k in (
             "test_perplexity", "test_top1", "test_top10", "train_cross_entropy", "val_cross_entropy", "epochs")},
             "overfitting_gap": r.metrics["val_cross_entropy"] - r.metrics["train_cross_entropy"]} for r in sizes],
-        "seeds": {"D": D, "P": P, "seeds": [r.config["seed"] for r in seeds],
+        "seeds": {"D": D, "P": P, "seeds": [r.config.seed for r in seeds],
                   "test_perplexity": mean_sd([r.metrics["test_perplexity"] for r in seeds]),
                   "test_top1": mean_sd([r.metrics["test_top1"] for r in seeds])},
     }
@@ -176,22 +170,22 @@ def sequence_summary(results, chosen: dict) -> dict:
     figures show."""
     cells = {}
     for cell, lr in chosen.items():
-        mine = [r for r in results if r.config["cell"] == cell]
+        mine = [r for r in results if r.config.cell == cell]
         by_lr = {}
-        for r in sorted(mine, key=lambda r: (r.config["lr"], r.config["seed"])):
-            by_lr.setdefault(r.config["lr"], []).append(r.metrics["val_accuracy"])
-        at_lr = sorted((r for r in mine if r.config["lr"] == lr), key=lambda r: r.config["seed"])
+        for r in sorted(mine, key=lambda r: (r.config.sgd.lr, r.config.seed)):
+            by_lr.setdefault(r.config.sgd.lr, []).append(r.metrics["val_accuracy"])
+        at_lr = sorted((r for r in mine if r.config.sgd.lr == lr), key=lambda r: r.config.seed)
         median = E.median_result(at_lr)
         cells[cell] = {
             "val_accuracy_by_lr": {f"{k:g}": float(np.mean(v)) for k, v in by_lr.items()},
             "val_accuracy_by_lr_and_seed": {f"{k:g}": v for k, v in by_lr.items()},
             "chosen_lr": lr,
-            "seeds": [r.config["seed"] for r in at_lr],
+            "seeds": [r.config.seed for r in at_lr],
             "test_accuracy": mean_sd([r.metrics["test_accuracy"] for r in at_lr]),
             "val_accuracy": mean_sd([r.metrics["val_accuracy"] for r in at_lr]),
             "train_accuracy": mean_sd([r.metrics["train_accuracy"] for r in at_lr]),
             "epochs": [r.metrics["epochs"] for r in at_lr],
-            "median_seed": median.config["seed"],
+            "median_seed": median.config.seed,
             "n_params": median.metrics["n_params"],
             "seconds_per_epoch": mean_sd([r.metrics["seconds_per_epoch"] for r in at_lr]),
         }
@@ -201,8 +195,8 @@ def sequence_summary(results, chosen: dict) -> dict:
 def _chosen(seq, chosen_lr):
     if chosen_lr is not None:
         return chosen_lr
-    return {c: E.choose_lr([r for r in seq if r.config["cell"] == c]) for c in E.SEQ_CELLS
-            if any(r.config["cell"] == c for r in seq)}
+    return {c: E.choose_lr([r for r in seq if r.config.cell == c]) for c in E.SEQ_CELLS
+            if any(r.config.cell == c for r in seq)}
 
 
 def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict:
@@ -210,20 +204,19 @@ def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict
 
     ``chosen_lr`` ({cell: η}) marks the sequence results of each cell's chosen learning rate;
     without it, it is chosen here from the results (the same rule, :func:`experiments.choose_lr`)."""
-    from . import data
     from .models import language_model
 
     summary = {"experiments": []}
-    by_part = {p: [r for r in results if r.config["part"] == p] for p in PARTS}
+    by_part = {p: [r for r in results if r.config.part == p] for p in PARTS}
     for r in results:
-        summary["experiments"].append({"label": _label(r.config), "config": r.config, "metrics": r.metrics,
+        summary["experiments"].append({"label": _label(r.config), "config": config_json(r.config), "metrics": r.metrics,
                                        "wall_time_s": round(r.wall_time, 2), "stopped": r.history["stopped"]})
     if by_part["autoencoder"]:
         summary["autoencoder"] = autoencoder_summary(by_part["autoencoder"])
     if by_part["language_model"]:
         summary["language_model"] = language_model_summary(by_part["language_model"])
-        ng = data.load_ngrams(None if data_dir is None else Path(data_dir) / "data2.h5")
-        best = next(r for r in by_part["language_model"] if r.config["seed"] == 0)
+        ng = E.PARTS["language_model"].load(data_dir)
+        best = next(r for r in by_part["language_model"] if r.config.seed == 0)
         picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
         summary["top10_candidates"] = [
             {"trigram": [ng.words[i] for i in ng.test_x[j]], "actual": ng.words[ng.test_y[j]],
@@ -253,24 +246,24 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         fig.savefig(out / f"{name}.png", dpi=110)
         plt.close(fig)
 
-    by_part = {p: [r for r in results if r.config["part"] == p] for p in PARTS}
+    by_part = {p: [r for r in results if r.config.part == p] for p in PARTS}
     if by_part["autoencoder"]:
         ae = summary["autoencoder"]
-        rgb = data.load_patches(None if data_dir is None else Path(data_dir) / "data1.h5")
+        rgb = E.PARTS["autoencoder"].load(data_dir)
         main_cfg = E.AutoencoderConfig()
         whitened = data.preprocess_patches(rgb, main_cfg.zca_epsilon)
         save(plots.patches_figure(rgb, data.preprocess_patches(rgb), whitened), "patches_rgb_vs_normalised")
-        grid = {(r.config["n_hidden"], r.config["lam"]): r for r in by_part["autoencoder"]
-                if r.config["zca_epsilon"] is not None}
+        grid = {(r.config.n_hidden, r.config.lam): r for r in by_part["autoencoder"]
+                if r.config.zca_epsilon is not None}
         main = grid[(ae["main"]["n_hidden"], ae["main"]["lam"])]
         shown = {f"whitened: {_label(main.config)}\n{_spectrum_note(main.metrics)}":
                  autoencoder.hidden_features(main.params)}
-        plain = [r for r in by_part["autoencoder"] if r.config["zca_epsilon"] is None]
+        plain = [r for r in by_part["autoencoder"] if r.config.zca_epsilon is None]
         if plain:
             shown[f"course recipe, not whitened\n{_spectrum_note(plain[0].metrics)}"] = \
                 autoencoder.hidden_features(plain[0].params)
         save(plots.feature_grids(shown), "autoencoder_features_main")
-        _, X_held = E.autoencoder_inputs(data_dir, main.config["zca_epsilon"], main.config["seed"])
+        _, X_held = E.autoencoder_inputs(data_dir, main.config.zca_epsilon, main.config.seed)
         save(plots.reconstructions(X_held, autoencoder.forward(main.params, X_held)[1],
                                    title=f"Held-out whitened patches and reconstructions, {_label(main.config)}"),
              "autoencoder_reconstructions")
@@ -282,7 +275,7 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
                  "autoencoder_features_grid")
 
     if by_part["language_model"]:
-        sizes = [r for r in by_part["language_model"] if r.config["seed"] == 0]
+        sizes = [r for r in by_part["language_model"] if r.config.seed == 0]
         save(plots.loss_curves({_label(r.config): r.history for r in sizes},
                                "Language model: training and validation cross-entropy"), "language_model_loss_curves")
 
@@ -290,10 +283,10 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         seq = by_part["sequence"]
         chosen_lr = _chosen(seq, chosen_lr)
         ss = summary["sequence"]
-        shown = {c: next(r for r in seq if r.config["cell"] == c and r.config["lr"] == chosen_lr[c]
-                         and r.config["seed"] == ss["cells"][c]["median_seed"]) for c in chosen_lr}
+        shown = {c: next(r for r in seq if r.config.cell == c and r.config.sgd.lr == chosen_lr[c]
+                         and r.config.seed == ss["cells"][c]["median_seed"]) for c in chosen_lr}
         classes = next(iter(shown.values())).metrics["classes"]
-        label = lambda r: f"{r.config['cell'].upper()} (η={r.config['lr']:g}, seed {r.config['seed']})"  # noqa: E731
+        label = lambda r: f"{r.config.cell.upper()} (η={r.config.sgd.lr:g}, seed {r.config.seed})"  # noqa: E731
         by_seed = {c.upper(): {float(k): v for k, v in ss["cells"][c]["val_accuracy_by_lr_and_seed"].items()}
                    for c in chosen_lr}
         save(plots.lr_selection(by_seed, {c.upper(): lr for c, lr in chosen_lr.items()}), "sequence_lr_selection")
@@ -425,8 +418,8 @@ def findings_markdown(summary: dict) -> str:
 def check_data_dir(data_dir: Path, parts) -> None:
     if not data_dir.is_dir():
         raise SystemExit(f"mpcore reproduce: --data-dir {data_dir} is not a directory")
-    needed = {"autoencoder": "data1.h5", "language_model": "data2.h5", "sequence": "data3.h5"}
-    missing = [needed[p] for p in parts if not (data_dir / needed[p]).is_file()]
+    needed = [E.PARTS[p].config.data_file for p in parts]
+    missing = [name for name in needed if not (data_dir / name).is_file()]
     if missing:
         raise SystemExit(f"mpcore reproduce: {data_dir} lacks {', '.join(missing)} (needed for the parts asked for; "
                          f"use --parts to run only some)")

@@ -63,6 +63,11 @@ def default_path(name: str) -> Path:
     return Path(str(resources.files("mpcore") / "datasets" / name))
 
 
+def course_path(name: str, data_dir: str | Path | None = None) -> Path:
+    """The course file ``name`` in ``data_dir``, or the bundled default when ``data_dir`` is None."""
+    return default_path(name) if data_dir is None else Path(data_dir) / name
+
+
 def file_fingerprint(path: str | Path) -> str:
     """sha256 of a file's bytes: identifies the dataset a result was trained on."""
     h = hashlib.sha256()

@@ -28,13 +28,15 @@ Training choices (course defaults unless noted, and why):
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
-from . import cells, data, fpu, metrics
+from . import _checks, cells, data, fpu, metrics
 from .models import autoencoder, language_model, sequence
+from .store import Result
 from .train import SGDConfig, lbfgs, sgd
 
 #: The study's grids: every point is trained by ``mpcore reproduce`` and shipped, so the
@@ -53,12 +55,23 @@ SEQ_CELLS = ("rnn", "lstm", "gru")
 SEQ_SEEDS = (0, 1, 2)
 
 
-def _data_file(data_dir, name):
-    return None if data_dir is None else Path(data_dir) / name
+def _check_positive(cfg, *names):
+    for name in names:
+        _checks.positive_int(name, getattr(cfg, name))
 
 
 @dataclass(frozen=True)
 class AutoencoderConfig:
+    """Sparse autoencoder on whitened patches. ``seed`` draws the held-out patches and the
+    initial weights. With ``solver="sgd"`` the settings in ``sgd`` are used (its own seed orders
+    the mini-batches); with L-BFGS, ``maxiter`` and ``rel_tol``."""
+
+    part: ClassVar[str] = "autoencoder"
+    data_file: ClassVar[str] = "data1.h5"
+    schema: ClassVar[int] = 1  # bump when run_autoencoder's results change meaning
+    metric_names: ClassVar[tuple] = ("cost", "reconstruction_mse", "held_out_mse", "mean_activation", "dead_units",
+                                     "weight_norm", "selectivity", "high_frequency", "redundancy", "iterations")
+
     n_hidden: int = 64
     lam: float = 1e-4
     beta: float = 3.0
@@ -67,91 +80,128 @@ class AutoencoderConfig:
     solver: str = "lbfgs"  # or "sgd"
     maxiter: int = 3000  # L-BFGS iteration cap; normally rel_tol stops it first
     rel_tol: float = 1e-4  # converged: cost fell by less than this (relative) over 20 iterations
-    lr: float = 0.1
-    momentum: float = 0.85
-    batch_size: int = 32
-    epochs: int = 50
+    sgd: SGDConfig = SGDConfig(lr=0.1, patience=50)
     seed: int = 0
     dtype: str = "float64"
     data_dir: str | None = None
-    part: str = field(default="autoencoder", init=False)
 
     def __post_init__(self):
+        _check_positive(self, "n_hidden", "maxiter")
         autoencoder.check_hyper(self.lam, self.beta, self.rho)
         if self.solver not in ("lbfgs", "sgd"):
             raise ValueError(f"solver must be 'lbfgs' or 'sgd', got {self.solver!r}")
         if self.zca_epsilon is not None and not self.zca_epsilon > 0:
             raise ValueError(f"zca_epsilon must be > 0 or None, got {self.zca_epsilon!r}")
+        _check_config_types(self)
+
+    def unused(self) -> tuple:
+        """Fields this config's run ignores (left out of its store key)."""
+        return ("sgd",) if self.solver == "lbfgs" else ("maxiter", "rel_tol")
 
 
 @dataclass(frozen=True)
 class LanguageModelConfig:
+    """Neural language model: D-dimensional embeddings, P sigmoid hidden units. ``seed`` draws
+    the initial weights; ``sgd.seed`` orders the mini-batches."""
+
+    part: ClassVar[str] = "language_model"
+    data_file: ClassVar[str] = "data2.h5"
+    schema: ClassVar[int] = 1
+    metric_names: ClassVar[tuple] = ("test_cross_entropy", "test_perplexity", "test_top1", "test_top10",
+                                     "val_cross_entropy", "train_cross_entropy", "train_top1", "epochs")
+
     D: int = 32
     P: int = 256
-    lr: float = 0.15
-    momentum: float = 0.85
-    batch_size: int = 200
-    epochs: int = 50
-    patience: int = 3
+    sgd: SGDConfig = SGDConfig(lr=0.15, batch_size=200, patience=3)
     n_train: int | None = None  # use only the first n training 4-grams (quick runs)
     seed: int = 0
     dtype: str = "float32"
     data_dir: str | None = None
-    part: str = field(default="language_model", init=False)
+
+    def __post_init__(self):
+        _check_positive(self, "D", "P")
+        if self.n_train is not None:
+            _check_positive(self, "n_train")
+        _check_config_types(self)
+
+    def unused(self) -> tuple:
+        return ()
 
 
 @dataclass(frozen=True)
 class SequenceConfig:
+    """Sequence classifier: a recurrent cell of ``n_hidden`` units, then the ReLU layers ``mlp``.
+    ``seed`` draws the validation recordings and the initial weights; ``sgd.seed`` orders the
+    mini-batches (the study sets both to the same value, :func:`sequence_config`)."""
+
+    part: ClassVar[str] = "sequence"
+    data_file: ClassVar[str] = "data3.h5"
+    schema: ClassVar[int] = 2  # 2: weight averaging, float64 gradient norms
+    metric_names: ClassVar[tuple] = ("train_accuracy", "val_accuracy", "test_accuracy", "test_cross_entropy",
+                                     "train_confusion", "test_confusion", "hidden_gradient_norms", "classes",
+                                     "epochs", "n_params", "seconds_per_epoch")
+
     cell: str = "gru"
     n_hidden: int = 128
     mlp: tuple = (64, 32)
-    lr: float = 0.1
-    momentum: float = 0.85
-    batch_size: int = 32
-    epochs: int = 50
-    patience: int = 10
-    clip_norm: float | None = 5.0
-    monitor: str = "acc"  # early stopping on validation accuracy (see the module docstring)
+    # early stopping on validation accuracy and weight averaging: see the module docstring
+    sgd: SGDConfig = SGDConfig(lr=0.1, patience=10, clip_norm=5.0, monitor="acc", average=0.99)
     n_train: int | None = None  # use only the first n training windows (quick runs)
     seed: int = 0
     dtype: str = "float32"
     data_dir: str | None = None
-    part: str = field(default="sequence", init=False)
 
     def __post_init__(self):
         cells.get(self.cell)  # ValueError for an unknown cell
+        _check_positive(self, "n_hidden")
+        for m in self.mlp:
+            _checks.positive_int("mlp layer size", m)
+        if self.n_train is not None:
+            _check_positive(self, "n_train")
+        _check_config_types(self)
+
+    def unused(self) -> tuple:
+        return ()
 
 
-@dataclass
-class Result:
-    """What an experiment produced: trained ``params``, per-epoch ``history`` (lists),
-    ``metrics`` (numbers and small lists), ``wall_time`` in seconds, and its ``config``."""
-
-    config: dict
-    params: dict
-    history: dict
-    metrics: dict
-    wall_time: float
+def _check_config_types(cfg):
+    if not isinstance(cfg.sgd, SGDConfig):
+        raise ValueError(f"sgd must be an SGDConfig, got {cfg.sgd!r}")
+    if not isinstance(cfg.seed, int):
+        raise ValueError(f"seed must be an int, got {cfg.seed!r}")
+    if cfg.dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {cfg.dtype!r}")
 
 
-def config_dict(config) -> dict:
-    d = asdict(config)
-    d["part"] = config.part
-    return d
+def _split_sgd_fields(fields: dict) -> dict:
+    return {k: fields.pop(k) for k in list(fields) if k in SGDConfig.__dataclass_fields__}
 
 
-CONFIGS = {"autoencoder": AutoencoderConfig, "language_model": LanguageModelConfig, "sequence": SequenceConfig}
+def sequence_config(cell: str, lr: float, seed: int, **fields) -> SequenceConfig:
+    """The study's sequence run: the default recipe with learning rate ``lr``, and ``seed`` for
+    the split, the initial weights and the mini-batch order alike. Other ``fields`` may be
+    SequenceConfig's or SGDConfig's (e.g. ``epochs=2``)."""
+    sgd_cfg = replace(SequenceConfig.sgd, lr=lr, seed=seed, **_split_sgd_fields(fields))
+    return SequenceConfig(cell=cell, seed=seed, sgd=sgd_cfg, **fields)
+
+
+def language_model_config(D: int, P: int, seed: int = 0, **fields) -> LanguageModelConfig:
+    """The study's language model of size (D, P), ``seed`` for the weights and the batch order."""
+    sgd_cfg = replace(LanguageModelConfig.sgd, seed=seed, **_split_sgd_fields(fields))
+    return LanguageModelConfig(D=D, P=P, seed=seed, sgd=sgd_cfg, **fields)
 
 
 def config_from_dict(d: dict):
-    """Inverse of :func:`config_dict` (JSON turns tuples into lists; they are turned back)."""
+    """A config from its JSON form (:func:`mpcore.store.config_json`; tuples came back as lists)."""
     d = dict(d)
     part = d.pop("part", None)
-    if part not in CONFIGS:
-        raise ValueError(f"unknown experiment part {part!r}: expected one of {sorted(CONFIGS)}")
+    if part not in PARTS:
+        raise ValueError(f"unknown experiment part {part!r}: expected one of {sorted(PARTS)}")
     if "mlp" in d:
         d["mlp"] = tuple(d["mlp"])
-    return CONFIGS[part](**d)
+    if isinstance(d.get("sgd"), dict):
+        d["sgd"] = SGDConfig(**d["sgd"])
+    return PARTS[part].config(**d)
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,7 +218,7 @@ def autoencoder_inputs(data_dir=None, zca_epsilon=None, seed=0):
     Returns ``(X_train, X_held_out)``, (N_train, P*P) and (N_held, P*P); whitening and clipping
     statistics come from the training patches only.
     """
-    rgb = data.load_patches(_data_file(data_dir, "data1.h5"))
+    rgb = PARTS["autoencoder"].load(data_dir)
     N = len(rgb)
     if N < 2:
         raise data.DataFormatError(f"data1.h5 holds {N} patch: need at least 2 (one is held out)")
@@ -192,9 +242,7 @@ def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
             params, hist = lbfgs(lambda p: autoencoder.loss_and_grads(p, X, **hyper), params, maxiter=cfg.maxiter,
                                  rel_tol=cfg.rel_tol, progress=progress, desc=desc)
         else:
-            sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                                patience=cfg.epochs, seed=cfg.seed)
-            params, hist = sgd(lambda p, Xb: autoencoder.loss_and_grads(p, Xb, **hyper), params, (X,), sgd_cfg,
+            params, hist = sgd(lambda p, Xb: autoencoder.loss_and_grads(p, Xb, **hyper), params, (X,), cfg.sgd,
                                progress=progress, desc=desc)
         loss, _ = autoencoder.loss_and_grads(params, X, **hyper)
         a, X_hat = autoencoder.forward(params, X)
@@ -214,12 +262,12 @@ def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
         "redundancy": float(metrics.feature_redundancy(features).mean()),
         "iterations": len(hist.train_loss),
     }
-    return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)
+    return Result(cfg, params, hist.as_dict(), m, time.perf_counter() - t0)
 
 
 def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Result:
     t0 = time.perf_counter()
-    ng = data.load_ngrams(_data_file(cfg.data_dir, "data2.h5"))
+    ng = PARTS["language_model"].load(cfg.data_dir)
     rng = np.random.default_rng(cfg.seed)
     params = language_model.init_params(ng.n_words, cfg.D, cfg.P, rng, dtype=cfg.dtype)
 
@@ -227,11 +275,9 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
         proba = language_model.predict_proba(p, ng.val_x)
         return {"loss": metrics.cross_entropy(proba, ng.val_y), "acc": metrics.top_k_accuracy(proba, ng.val_y, 1)}
 
-    sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                        patience=cfg.patience, seed=cfg.seed)
     n = cfg.n_train or len(ng.train_x)
     with fpu.training_numerics(cfg.dtype):
-        params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x[:n], ng.train_y[:n]), sgd_cfg,
+        params, hist = sgd(language_model.loss_and_grads, params, (ng.train_x[:n], ng.train_y[:n]), cfg.sgd,
                            validate=validate, progress=progress, desc=f"language model D={cfg.D} P={cfg.P}")
         proba = language_model.predict_proba(params, ng.test_x)
         train_proba = language_model.predict_proba(params, ng.train_x[:n])
@@ -245,7 +291,7 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
         "train_top1": metrics.top_k_accuracy(train_proba, ng.train_y[:n], 1),
         "epochs": len(hist.train_loss),
     }
-    return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)
+    return Result(cfg, params, hist.as_dict(), m, time.perf_counter() - t0)
 
 
 def standardizer(act: data.ActivityData):
@@ -257,7 +303,7 @@ def standardizer(act: data.ActivityData):
 
 def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
     t0 = time.perf_counter()
-    act = data.load_activity(_data_file(cfg.data_dir, "data3.h5"), seed=cfg.seed)
+    act = PARTS["sequence"].load(cfg.data_dir, seed=cfg.seed)
     mu, sd = standardizer(act)
     prep = lambda x: ((x - mu) / sd).astype(cfg.dtype)  # noqa: E731
     n = cfg.n_train or len(act.train_x)
@@ -277,11 +323,9 @@ def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
         return {"loss": metrics.cross_entropy(proba, act.val_y), "acc": metrics.top_k_accuracy(proba, act.val_y, 1),
                 "train_acc": metrics.accuracy(ytr[train_probe], train_pred)}
 
-    sgd_cfg = SGDConfig(lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                        patience=cfg.patience, clip_norm=cfg.clip_norm, seed=cfg.seed, monitor=cfg.monitor)
     with fpu.training_numerics(cfg.dtype):
         params, hist = sgd(lambda p, X, y: sequence.loss_and_grads(p, X, y, cell=cell), params, (Xtr, ytr),
-                           sgd_cfg, validate=validate, progress=progress, desc=desc)
+                           cfg.sgd, validate=validate, progress=progress, desc=desc)
         p_tr = sequence.predict_proba(params, Xtr, cell=cell)
         p_te = sequence.predict_proba(params, Xte, cell=cell)
     with fpu.training_numerics(np.float64):
@@ -303,7 +347,7 @@ def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
         "n_params": int(sum(v.size for v in params.values())),
         "seconds_per_epoch": float(np.median(hist.epoch_time)),
     }
-    return Result(config_dict(cfg), params, hist.as_dict(), m, time.perf_counter() - t0)
+    return Result(cfg, params, hist.as_dict(), m, time.perf_counter() - t0)
 
 
 def choose_lr(results: list) -> float:
@@ -311,7 +355,7 @@ def choose_lr(results: list) -> float:
     lower mean of the best validation cross-entropies). Never looks at test data."""
     by_lr = {}
     for r in results:
-        by_lr.setdefault(r.config["lr"], []).append(r)
+        by_lr.setdefault(r.config.sgd.lr, []).append(r)
 
     def score(lr):
         rs = by_lr[lr]
@@ -335,16 +379,36 @@ def sequence_study(store, data_dir=None, cell_names=None) -> dict:
     """
     study = {}
     for cell in cell_names or SEQ_CELLS:
-        runs = {lr: [store.get_or_run(SequenceConfig(cell=cell, lr=lr, seed=s, data_dir=data_dir)) for s in SEQ_SEEDS]
+        runs = {lr: [store.get_or_run(sequence_config(cell, lr, s, data_dir=data_dir), run) for s in SEQ_SEEDS]
                 for lr in SEQ_LR_GRID}
         lr = choose_lr([r for rs in runs.values() for r in rs])
         study[cell] = {"runs": runs, "lr": lr, "seeds": runs[lr], "median": median_result(runs[lr])}
     return study
 
 
-RUNNERS = {"autoencoder": run_autoencoder, "language_model": run_language_model, "sequence": run_sequence}
-
-
 def run(cfg, progress: bool = True) -> Result:
     """Train any experiment config."""
-    return RUNNERS[cfg.part](cfg, progress=progress)
+    return PARTS[cfg.part].run(cfg, progress=progress)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the study: its config class, how to load its data, how to train it."""
+
+    name: str
+    label: str
+    config: type
+    loader: Callable
+    run: Callable
+
+    def load(self, data_dir=None, **kwargs):
+        """Load this part's data: the course file in ``data_dir``, or the bundled default."""
+        return self.loader(data.course_path(self.config.data_file, data_dir), **kwargs)
+
+
+#: The table of parts, in study order; everything else looks parts up here.
+PARTS = {p.name: p for p in (
+    Part("autoencoder", "Sparse autoencoder", AutoencoderConfig, data.load_patches, run_autoencoder),
+    Part("language_model", "Language model", LanguageModelConfig, data.load_ngrams, run_language_model),
+    Part("sequence", "Sequence classification", SequenceConfig, data.load_activity, run_sequence),
+)}

@@ -5,14 +5,21 @@ Layout: ``<root>/<part>/<key>.npz`` (the trained parameters, plain arrays) and
 No pickle anywhere: arrays are loaded with ``allow_pickle=False``, so a results folder shared
 by a teacher can never run code.
 
-* **Stable keys**: sha256 of the canonical JSON of the config (minus ``data_dir``: the data
-  is identified by its content) plus the dataset file's sha256. Results trained on other data
-  are never reused.
+* **Stable keys**: sha256 of the canonical JSON of the config fields the run *uses* (minus
+  ``data_dir``: the data is identified by its content, and minus ``config.unused()``), the
+  part's results-schema version ``config.schema``, and the dataset file's sha256. Changing a
+  default the part does not use keeps its results; changing what a run computes means bumping
+  ``schema``, which retires the old results. Results trained on other data are never reused.
+* **Checked entries**: an entry whose JSON does not match the config asked for, or lacks one
+  of the part's metrics (``config.metric_names``), is reported as a warning and retrained.
 * **Atomic writes**: each file is written to a temporary name in the same folder and moved
   into place with ``os.replace``; the JSON is written last, so an entry exists only once it
   is complete. A killed run leaves no half file.
 * **Concurrency**: :meth:`Store.get_or_run` holds a per-key file lock while it trains, so two
-  processes (two notebook kernels, parallel workers) asking for the same result train it once.
+  processes (two notebook kernels, parallel workers, two CLI runs) asking for the same result
+  train it once.
+* **Training is not the store's business**: :meth:`Store.get_or_run` takes the function that
+  trains (``mpcore.experiments.run``).
 * **Where**: results shipped with the package (``mpcore/results``, read-only) are looked up
   first, then the user cache (``$MPCORE_CACHE_DIR`` or the platform's cache folder).
 """
@@ -25,7 +32,7 @@ import os
 import tempfile
 import warnings
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -33,8 +40,19 @@ import numpy as np
 
 from . import __version__, data
 
-FORMAT = 2  # 2: whitened autoencoder, feature and per-epoch metrics (older entries are not found)
-DATA_FILES = {"autoencoder": "data1.h5", "language_model": "data2.h5", "sequence": "data3.h5"}
+FORMAT = 3  # 3: keys of used fields + schema; nested SGD settings (older entries are not found)
+
+
+@dataclass
+class Result:
+    """What an experiment produced: its ``config`` (the config object), trained ``params``,
+    per-epoch ``history`` (lists), ``metrics`` (numbers and small lists), ``wall_time`` in s."""
+
+    config: object
+    params: dict
+    history: dict
+    metrics: dict
+    wall_time: float
 
 
 class StoreError(ValueError):
@@ -56,8 +74,7 @@ def user_cache_dir() -> Path:
 
 def dataset_fingerprint(config) -> str:
     """sha256 of the data file a config trains on (bundled or ``config.data_dir``)."""
-    name = DATA_FILES[config.part]
-    path = data.default_path(name) if config.data_dir is None else Path(config.data_dir) / name
+    path = data.course_path(config.data_file, config.data_dir)
     if not path.is_file():
         raise data.DataFormatError(f"{path}: file does not exist (needed for a {config.part} experiment)")
     return data.file_fingerprint(path)
@@ -67,13 +84,25 @@ def _canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=list)
 
 
+def config_json(config) -> dict:
+    """The config as plain JSON data, with its part."""
+    return json.loads(_canonical({**asdict(config), "part": config.part}))
+
+
+def used_fields(config) -> dict:
+    """The fields the config's run uses: all but ``data_dir`` and ``config.unused()``."""
+    d = config_json(config)
+    for name in ("data_dir", *config.unused()):
+        d.pop(name, None)
+    return d
+
+
 def config_key(config, fingerprint: str | None = None) -> str:
-    """Stable hex key of config + dataset (order of fields, paths and Python version do not matter)."""
-    d = asdict(config)
-    d.pop("data_dir", None)
-    d["part"] = config.part
+    """Stable hex key of the used fields + results schema + dataset (order of fields, paths and
+    Python version do not matter)."""
     fp = fingerprint if fingerprint is not None else dataset_fingerprint(config)
-    return hashlib.sha256(_canonical({"format": FORMAT, "config": d, "data": fp}).encode()).hexdigest()[:24]
+    keyed = {"format": FORMAT, "schema": config.schema, "config": used_fields(config), "data": fp}
+    return hashlib.sha256(_canonical(keyed).encode()).hexdigest()[:24]
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -102,37 +131,45 @@ class Store:
     def _paths(self, root: Path, part: str, key: str):
         return root / part / f"{key}.npz", root / part / f"{key}.json"
 
-    def save(self, result, fingerprint: str) -> str:
+    def save(self, result: Result, fingerprint: str) -> str:
         """Write a result atomically; returns its key."""
-        from .experiments import config_from_dict
-
-        cfg = config_from_dict(result.config)
+        cfg = result.config
         key = config_key(cfg, fingerprint)
         npz, js = self._paths(self.root, cfg.part, key)
         _atomic_write(npz, lambda f: np.savez_compressed(f, **result.params))
-        meta = {"format": FORMAT, "mpcore": __version__, "key": key, "fingerprint": fingerprint,
-                "config": result.config, "history": result.history, "metrics": result.metrics,
-                "wall_time": result.wall_time}
+        meta = {"format": FORMAT, "schema": cfg.schema, "mpcore": __version__, "key": key,
+                "fingerprint": fingerprint, "config": config_json(cfg), "history": result.history,
+                "metrics": result.metrics, "wall_time": result.wall_time}
         _atomic_write(js, lambda f: f.write(json.dumps(meta, default=float).encode()))
         return key
 
-    def _load(self, npz: Path, js: Path, key: str):
-        from .experiments import Result
-
+    def _load(self, npz: Path, js: Path, key: str, config) -> Result:
         try:
             meta = json.loads(js.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise StoreError(f"{js}: not a readable mpcore result ({e})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
             raise StoreError(f"{js}: not an mpcore result of format {FORMAT} with key {key}")
+        if meta.get("schema") != config.schema or not isinstance(meta.get("config"), dict) or \
+                {k: v for k, v in meta["config"].items() if k != "data_dir"} != \
+                {k: v for k, v in config_json(config).items() if k != "data_dir"}:
+            raise StoreError(f"{js}: its config or schema is not the one asked for (written by another mpcore?)")
+        metrics = meta.get("metrics")
+        missing = [m for m in config.metric_names if not isinstance(metrics, dict) or m not in metrics]
+        if missing:
+            raise StoreError(f"{js}: lacks the metrics {missing} (written by an older mpcore?)")
         try:
             with np.load(npz, allow_pickle=False) as z:
                 params = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-            raise StoreError(f"{npz}: corrupt or not an npz of plain arrays ({e})") from None
+        except ValueError as e:
+            if "pickle" in str(e):  # numpy's word for "this is not an .npy array"
+                raise StoreError(f"{npz}: corrupt (not an .npz of plain arrays)") from None
+            raise StoreError(f"{npz}: corrupt ({e})") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as e:
+            raise StoreError(f"{npz}: corrupt ({e})") from None
         try:
-            return Result(meta["config"], params, meta["history"], meta["metrics"], float(meta["wall_time"]))
-        except (KeyError, TypeError) as e:
+            return Result(config, params, meta["history"], metrics, float(meta["wall_time"]))
+        except (KeyError, TypeError, ValueError) as e:
             raise StoreError(f"{js}: incomplete result metadata ({e})") from None
 
     def get(self, config, fingerprint: str | None = None):
@@ -144,16 +181,15 @@ class Store:
             npz, js = self._paths(root, config.part, key)
             if js.exists() and npz.exists():
                 try:
-                    return self._load(npz, js, key)
+                    return self._load(npz, js, key, config)
                 except StoreError as e:
-                    warnings.warn(f"ignoring corrupt store entry: {e}", stacklevel=2)
+                    warnings.warn(f"ignoring store entry (it will be retrained): {e}", stacklevel=2)
         return None
 
-    def get_or_run(self, config, progress: bool = True):
-        """Stored result, or train it (holding a per-key lock), save it and return it."""
+    def get_or_run(self, config, run, progress: bool = True) -> Result:
+        """Stored result, or ``run(config, progress=progress)`` (holding a per-key lock), saved
+        and returned."""
         from filelock import FileLock
-
-        from .experiments import run
 
         fp = dataset_fingerprint(config)
         found = self.get(config, fp)

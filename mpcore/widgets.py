@@ -63,9 +63,9 @@ def autoencoder_figure(result):
     """Hidden features and cost curve of one autoencoder result, side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
     c, m = result.config, result.metrics
-    white = "whitened" if c["zca_epsilon"] is not None else "not whitened"
+    white = "whitened" if c.zca_epsilon is not None else "not whitened"
     plots.feature_grid(autoencoder.hidden_features(result.params),
-                       f"L_hid={c['n_hidden']}, λ={c['lam']:g} ({white})\n"
+                       f"L_hid={c.n_hidden}, λ={c.lam:g} ({white})\n"
                        f"selectivity {m['selectivity']:.2f}, high-frequency share {m['high_frequency']:.2f}",
                        ax=axes[0])
     axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
@@ -90,7 +90,7 @@ def autoencoder_explorer(store=None, data_dir=None, **config) -> Explorer:
 
     def render(lam, n_hidden):
         cfg = E.AutoencoderConfig(n_hidden=n_hidden, lam=lam, data_dir=data_dir, **config)
-        return autoencoder_figure(store.get_or_run(cfg))
+        return autoencoder_figure(store.get_or_run(cfg, E.run))
 
     return Explorer(controls, render, "Sparse autoencoder: hidden features")
 
@@ -117,10 +117,8 @@ def top10_figure(candidates, trigram, actual=None):
 def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
                             trigram=("the", "united", "states"), **config) -> Explorer:
     """Pick (D, P) and three context words; shows the top-10 next words with probabilities."""
-    from . import data
-
     store = _store(store)
-    ng = data.load_ngrams(None if data_dir is None else f"{data_dir}/data2.h5")
+    ng = E.PARTS["language_model"].load(data_dir)
     vocab = sorted(ng.words)
     first = [w if w in ng.words else ng.words[k] for k, w in enumerate(trigram)]
     controls = {
@@ -132,7 +130,7 @@ def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
     }
 
     def render(size, w1, w2, w3):
-        result = store.get_or_run(E.LanguageModelConfig(D=size[0], P=size[1], data_dir=data_dir, **config))
+        result = store.get_or_run(E.language_model_config(size[0], size[1], data_dir=data_dir, **config), E.run)
         return top10_figure(language_model.top_k_words(result.params, ng.words, [w1, w2, w3], k=10), [w1, w2, w3])
 
     return Explorer(controls, render, "Language model: the 10 most likely next words")
@@ -154,7 +152,7 @@ def sequence_figure(result):
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("cross-entropy")
     axes[0].legend()
-    axes[0].set_title(f"{result.config['cell'].upper()}, η={result.config['lr']:g}, seed {result.config['seed']}")
+    axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
     for ax, split in zip(axes[1:], ("train", "test")):
         cm = np.asarray(m[f"{split}_confusion"])
         sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
@@ -180,7 +178,7 @@ def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, seed=0, **
     }
 
     def render(cell, lr, seed):
-        cfg = E.SequenceConfig(cell=cell, lr=lr, seed=seed, data_dir=data_dir, **config)
-        return sequence_figure(store.get_or_run(cfg))
+        cfg = E.sequence_config(cell, lr, seed, data_dir=data_dir, **config)
+        return sequence_figure(store.get_or_run(cfg, E.run))
 
     return Explorer(controls, render, "Sequence classifiers")

@@ -78,7 +78,7 @@ MAIN = E.AutoencoderConfig(data_dir=DATA_DIR)  # the study's main setting
 # range) are estimated on the training patches only; a tenth of the patches is held out.
 
 # %%
-rgb = data.load_patches(None if DATA_DIR is None else f"{DATA_DIR}/data1.h5")
+rgb = E.PARTS["autoencoder"].load(DATA_DIR)
 gray = data.preprocess_patches(rgb)
 white = data.preprocess_patches(rgb, zca_epsilon=MAIN.zca_epsilon)
 print(f"RGB patches: {rgb.shape} in [{rgb.min():.2f}, {rgb.max():.2f}]")
@@ -166,7 +166,7 @@ for lam, beta in [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]:
 # UFLDL's exercise; λ and $L_{hid}$ from the grid in section 6):
 
 # %%
-main = store.get_or_run(MAIN)
+main = store.get_or_run(MAIN, E.run)
 print({k: v for k, v in main.config.items() if k in ("n_hidden", "lam", "beta", "rho", "zca_epsilon", "rel_tol",
                                                        "maxiter")})
 m = main.metrics
@@ -182,7 +182,7 @@ print(f"cost J = {m['cost']:.4f}; reconstruction MSE {m['reconstruction_mse']:.5
 # setting trained on the course recipe without whitening.
 
 # %%
-plain = store.get_or_run(E.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR))
+plain = store.get_or_run(E.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR), E.run)
 fig = plots.feature_grids({"whitened patches": autoencoder.hidden_features(main.params),
                            "course recipe, not whitened": autoencoder.hidden_features(plain.params)})
 plt.show()
@@ -256,7 +256,7 @@ plt.show()
 # selectivity and high-frequency share. The table below lists every run's numbers.
 
 # %%
-grid = {(h, lam): store.get_or_run(E.AutoencoderConfig(n_hidden=h, lam=lam, data_dir=DATA_DIR))
+grid = {(h, lam): store.get_or_run(E.AutoencoderConfig(n_hidden=h, lam=lam, data_dir=DATA_DIR), E.run)
         for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
 fig = plots.feature_grid_matrix(
     {k: autoencoder.hidden_features(r.params) for k, r in grid.items()}, "Hidden features across L_hid and λ",

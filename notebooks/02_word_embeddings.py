@@ -48,7 +48,7 @@ store = Store()
 # (0-based here; the course file is 1-based — `load_ngrams` converts, once).
 
 # %%
-ng = data.load_ngrams(None if DATA_DIR is None else f"{DATA_DIR}/data2.h5")
+ng = E.PARTS["language_model"].load(DATA_DIR)
 print(f"vocabulary: {ng.n_words} words; 4-grams: {len(ng.train_x)} train, {len(ng.val_x)} validation, "
       f"{len(ng.test_x)} test")
 for x, y in zip(ng.train_x[:5], ng.train_y[:5]):
@@ -114,7 +114,7 @@ print("largest relative error below 1e-6:", max(errors.values()) < 1e-6)
 # marks the epoch whose weights are kept.
 
 # %%
-results = {(D, P): store.get_or_run(E.LanguageModelConfig(D=D, P=P, data_dir=DATA_DIR)) for D, P in E.LM_SIZES}
+results = {(D, P): store.get_or_run(E.language_model_config(D, P, data_dir=DATA_DIR), E.run) for D, P in E.LM_SIZES}
 fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
                         "Training and validation cross-entropy")
 plt.show()
@@ -145,7 +145,7 @@ for (D, P), r in results.items():
 
 # %%
 D, P = E.LM_SIZES[0]
-seeds = [store.get_or_run(E.LanguageModelConfig(D=D, P=P, seed=s, data_dir=DATA_DIR)) for s in E.LM_SEEDS]
+seeds = [store.get_or_run(E.language_model_config(D, P, seed=s, data_dir=DATA_DIR), E.run) for s in E.LM_SEEDS]
 ppl = np.array([r.metrics["test_perplexity"] for r in seeds])
 top1 = np.array([r.metrics["test_top1"] for r in seeds])
 print("test perplexity per seed:", ", ".join(f"{v:.2f}" for v in ppl), f"→ {ppl.mean():.2f} ± {ppl.std(ddof=1):.2f}")

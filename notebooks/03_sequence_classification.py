@@ -43,7 +43,7 @@ store = Store()
 # ## 1. The data
 
 # %%
-act = data.load_activity(None if DATA_DIR is None else f"{DATA_DIR}/data3.h5")
+act = E.PARTS["sequence"].load(DATA_DIR)
 print(f"windows (N, T, C): train {act.train_x.shape}, validation {act.val_x.shape}, test {act.test_x.shape}")
 print(f"validation split: {act.val_split}")
 for k, name in enumerate(act.classes):
@@ -186,7 +186,7 @@ plt.show()
 
 # %%
 median = {c: s["median"] for c, s in study.items()}
-fig = plots.training_curves({f"{c.upper()} (η={r.config['lr']:g}, seed {r.config['seed']})": r.history
+fig = plots.training_curves({f"{c.upper()} (η={r.config.sgd.lr:g}, seed {r.config.seed})": r.history
                              for c, r in median.items()})
 plt.show()
 
@@ -225,8 +225,8 @@ for cell, s in study.items():
 # %%
 for cell, r in median.items():
     fig = plots.confusion_figure({"train": r.metrics["train_confusion"], "test": r.metrics["test_confusion"]},
-                                 r.metrics["classes"], f"{cell.upper()} (η={r.config['lr']:g}, seed "
-                                 f"{r.config['seed']}) confusion matrices")
+                                 r.metrics["classes"], f"{cell.upper()} (η={r.config.sgd.lr:g}, seed "
+                                 f"{r.config.seed}) confusion matrices")
     plt.show()
 
 # %% [markdown]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mpcore import experiments as E
 from mpcore import metrics
 from mpcore.models import autoencoder, language_model, sequence
 from mpcore.train import SGDConfig
@@ -95,6 +96,11 @@ def test_sequence_bad_input(rng):
         sequence.loss_and_grads(p, X, y, cell="GRU!")
     with pytest.raises(ValueError, match="another cell"):
         sequence.loss_and_grads(p, X, y, cell="lstm")
+    # the GRU has W_xh, W_hh and b_h too: the RNN's names are all there, the GRU's others are extra
+    with pytest.raises(ValueError, match=r"does not use, \['W_hr', 'W_hz', 'W_xr', 'W_xz', 'b_r', 'b_z'\]; were they"):
+        sequence.loss_and_grads(p, X, y, cell="rnn")
+    with pytest.raises(ValueError, match="another cell"):
+        sequence.predict_proba(p, X, cell="rnn")
     with pytest.raises(ValueError, match=r"shape \(N, T, C\)"):
         sequence.loss_and_grads(p, np.zeros((5, 7)), y, cell="gru")
     with pytest.raises(ValueError, match="4 channels.*C = 3"):
@@ -117,6 +123,19 @@ def test_sequence_bad_input(rng):
 def test_sgd_config_errors(kw, msg):
     with pytest.raises(ValueError, match=msg):
         SGDConfig(**kw)
+
+
+@pytest.mark.parametrize("make, msg", [
+    (lambda: E.SequenceConfig(n_hidden=0), "n_hidden"), (lambda: E.SequenceConfig(n_hidden=-3), "n_hidden"),
+    (lambda: E.SequenceConfig(mlp=(64, 0)), "mlp layer size"), (lambda: E.SequenceConfig(cell="lstm2"), "unknown cell"),
+    (lambda: E.SequenceConfig(n_train=0), "n_train"), (lambda: E.LanguageModelConfig(D=0), "D"),
+    (lambda: E.LanguageModelConfig(P=-1), "P"), (lambda: E.AutoencoderConfig(n_hidden=0), "n_hidden"),
+    (lambda: E.AutoencoderConfig(maxiter=0), "maxiter"), (lambda: E.AutoencoderConfig(sgd=0.1), "SGDConfig"),
+    (lambda: E.SequenceConfig(dtype="float16"), "dtype"), (lambda: E.SequenceConfig(seed=1.5), "seed"),
+])
+def test_experiment_configs_validate_on_construction(make, msg):
+    with pytest.raises(ValueError, match=msg):
+        make()
 
 
 def test_metrics():

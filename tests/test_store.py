@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mpcore import experiments as E
-from mpcore.store import Store, StoreError, config_key
+from mpcore.store import Result, Store, StoreError, config_key
+from mpcore.train import SGDConfig
 
 FP = "0" * 64  # a fixed dataset fingerprint
 
@@ -15,18 +16,32 @@ def fake_result(cfg, seed=0):
     rng = np.random.default_rng(seed)
     params = {"W1": rng.normal(size=(4, 3)), "b1": np.zeros(3)}
     history = {"train_loss": [2.0, 1.0], "val_loss": [], "val_acc": [], "best_epoch": 1, "stopped": "max epochs"}
-    return E.Result(E.config_dict(cfg), params, history, {"cost": 1.0}, 0.5)
+    return Result(cfg, params, history, {name: 1.0 for name in cfg.metric_names}, 0.5)
 
 
 def test_key_is_stable_and_data_dependent(tmp_path):
     cfg = E.AutoencoderConfig(n_hidden=16, lam=1e-3)
     # pinned: a change here silently orphans every shipped result, so it must be deliberate
-    assert config_key(cfg, FP) == "bfcbf580e2ac233407f1ce69"
+    assert config_key(cfg, FP) == "463bd1fe9180003ea9c9f3dc"
     assert config_key(E.AutoencoderConfig(n_hidden=16, lam=1e-3), FP) == config_key(cfg, FP)
     assert config_key(E.AutoencoderConfig(n_hidden=16, lam=1e-3, data_dir=str(tmp_path)), FP) == config_key(cfg, FP)
     assert config_key(cfg, "1" * 64) != config_key(cfg, FP)
     assert config_key(E.AutoencoderConfig(n_hidden=17, lam=1e-3), FP) != config_key(cfg, FP)
     assert config_key(E.SequenceConfig(cell="gru"), FP) != config_key(E.SequenceConfig(cell="lstm"), FP)
+
+
+def test_key_ignores_unused_fields_and_follows_the_schema(monkeypatch):
+    cfg = E.AutoencoderConfig(n_hidden=16)
+    # L-BFGS never reads the SGD settings: changing them must not orphan a stored result ...
+    assert config_key(E.AutoencoderConfig(n_hidden=16, sgd=SGDConfig(lr=0.5)), FP) == config_key(cfg, FP)
+    # ... but the SGD solver does, and then the L-BFGS settings are the unused ones
+    sgd_cfg = E.AutoencoderConfig(n_hidden=16, solver="sgd")
+    assert config_key(E.AutoencoderConfig(n_hidden=16, solver="sgd", sgd=SGDConfig(lr=0.5)), FP) != \
+        config_key(sgd_cfg, FP)
+    assert config_key(E.AutoencoderConfig(n_hidden=16, solver="sgd", maxiter=7), FP) == config_key(sgd_cfg, FP)
+    old = config_key(cfg, FP)
+    monkeypatch.setattr(E.AutoencoderConfig, "schema", E.AutoencoderConfig.schema + 1)
+    assert config_key(cfg, FP) != old  # a new results schema retires the old results
 
 
 def test_roundtrip(tmp_path):
@@ -37,8 +52,9 @@ def test_roundtrip(tmp_path):
     key = store.save(res, FP)
     got = store.get(cfg, FP)
     np.testing.assert_array_equal(got.params["W1"], res.params["W1"])
-    assert got.history == res.history and got.metrics == res.metrics and got.config == res.config
-    assert E.config_from_dict(got.config) == cfg
+    assert got.history == res.history and got.metrics == res.metrics and got.config == cfg
+    on_disk = json.loads((tmp_path / "autoencoder" / f"{key}.json").read_text())
+    assert E.config_from_dict(on_disk["config"]) == cfg and on_disk["schema"] == cfg.schema
     assert sorted(p.name for p in (tmp_path / "autoencoder").iterdir()) == [f"{key}.json", f"{key}.npz"]
 
 
@@ -54,7 +70,8 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert store.get(cfg, FP) is None  # no json -> no entry
 
 
-@pytest.mark.parametrize("damage", ["npz", "json", "foreign_json", "pickle"])
+@pytest.mark.parametrize("damage", ["npz", "json", "foreign_json", "pickle", "garbage_npz", "missing_metric",
+                                    "other_config"])
 def test_corrupt_entries_are_reported_and_skipped(tmp_path, damage):
     store = Store(tmp_path)
     cfg = E.AutoencoderConfig(n_hidden=3)
@@ -66,13 +83,26 @@ def test_corrupt_entries_are_reported_and_skipped(tmp_path, damage):
         js.write_text("{not json")
     elif damage == "foreign_json":
         js.write_text(json.dumps({"format": 1, "key": "someone else"}))
-    else:  # an object array needs pickle to load: refused
+    elif damage == "pickle":  # an object array needs pickle to load: refused
         np.savez(npz.with_suffix(".tmp.npz"), W1=np.array([{"a": 1}], dtype=object))
         npz.with_suffix(".tmp.npz").replace(npz)
-    with pytest.warns(UserWarning, match="ignoring corrupt store entry"):
+    elif damage == "garbage_npz":
+        npz.write_bytes(b"\x93NUMPY not really")
+    else:  # a valid JSON from an older mpcore: a metric is missing, or the config differs
+        meta = json.loads(js.read_text())
+        if damage == "missing_metric":
+            del meta["metrics"]["selectivity"]
+        else:
+            meta["config"]["lam"] = 0.5
+        js.write_text(json.dumps(meta))
+    with pytest.warns(UserWarning, match="ignoring store entry .*it will be retrained"):
         assert store.get(cfg, FP) is None
-    with pytest.raises(StoreError):
-        store._load(npz, js, key)
+    expected = {"npz": "corrupt", "json": "not a readable", "foreign_json": "not an mpcore result",
+                "pickle": "corrupt", "garbage_npz": "corrupt", "missing_metric": "lacks the metrics .'selectivity'.",
+                "other_config": "config or schema"}[damage]
+    with pytest.raises(StoreError, match=expected) as e:
+        store._load(npz, js, key, cfg)
+    assert "pickle" not in str(e.value)
 
 
 def test_get_or_run_trains_once_and_retrains_corrupt(tmp_path, monkeypatch):
@@ -80,20 +110,20 @@ def test_get_or_run_trains_once_and_retrains_corrupt(tmp_path, monkeypatch):
     store = Store()
     assert store.root == tmp_path
     cfg = E.AutoencoderConfig(n_hidden=2, maxiter=2)
-    first = store.get_or_run(cfg, progress=False)
+    first = store.get_or_run(cfg, E.run, progress=False)
     assert first.metrics["iterations"] <= 2
-    again = store.get_or_run(cfg, progress=False)
+    again = store.get_or_run(cfg, E.run, progress=False)
     assert again.wall_time == first.wall_time  # loaded, not retrained
     npz = next((tmp_path / "autoencoder").glob("*.npz"))
     npz.write_bytes(b"garbage")
     with pytest.warns(UserWarning):
-        retrained = store.get_or_run(cfg, progress=False)
+        retrained = store.get_or_run(cfg, E.run, progress=False)
     np.testing.assert_allclose(retrained.params["W1"], first.params["W1"])  # deterministic training
 
 
 def _get_or_run_in_process(root):
     cfg = E.AutoencoderConfig(n_hidden=2, maxiter=3)
-    return Store(root).get_or_run(cfg, progress=False).wall_time
+    return Store(root).get_or_run(cfg, E.run, progress=False).wall_time
 
 
 def test_two_processes_share_one_training(tmp_path):
@@ -111,3 +141,32 @@ def test_shipped_results_are_found_first(tmp_path):
     Store(cache).save(fake_result(cfg, seed=2), FP)
     got = Store(cache, read_only_roots=[shipped]).get(cfg, FP)
     np.testing.assert_array_equal(got.params["W1"], fake_result(cfg, seed=1).params["W1"])
+
+
+def test_format_2_entries_are_migrated_without_retraining(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("migrate_store", Path(__file__).parents[1] / "scripts" /
+                                                  "migrate_store.py")
+    migrate_store = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migrate_store)
+    store = Store(tmp_path)
+    cfg = E.language_model_config(8, 64, seed=2)
+    key = store.save(fake_result(cfg), FP)
+    js = tmp_path / "language_model" / f"{key}.json"
+    meta = json.loads(js.read_text())  # rewrite it as format 2 wrote it: flat SGD fields, old key
+    flat = {k: v for k, v in meta["config"].items() if k != "sgd"}
+    flat.update({k: meta["config"]["sgd"][k] for k in ("lr", "momentum", "batch_size", "epochs", "patience")})
+    meta.update(format=2, key="0" * 24, config=flat)
+    del meta["schema"]
+    js.unlink()
+    (tmp_path / "language_model" / f"{key}.npz").rename(tmp_path / "language_model" / f"{'0' * 24}.npz")
+    (tmp_path / "language_model" / f"{'0' * 24}.json").write_text(json.dumps(meta))
+    assert store.get(cfg, FP) is None
+    moved = migrate_store.migrate(tmp_path)
+    assert [new.name for _, new in moved] == [f"{key}.json"]
+    got = store.get(cfg, FP)
+    np.testing.assert_array_equal(got.params["W1"], fake_result(cfg).params["W1"])
+    assert got.config == cfg and got.metrics == fake_result(cfg).metrics
+    assert sorted(p.name for p in (tmp_path / "language_model").iterdir()) == [f"{key}.json", f"{key}.npz"]

@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 from mpcore import cli, data, metrics, plots  # noqa: E402
 from mpcore import experiments as E  # noqa: E402
+from mpcore.store import Result  # noqa: E402
 from mpcore.train import History, lbfgs  # noqa: E402
 
 # ------------------------------------------------------------------------------ ZCA whitening
@@ -144,11 +145,11 @@ def test_lbfgs_reports_the_iteration_cap():
 
 
 def fake(cell, lr, seed, val, test, val_loss=1.0):
-    cfg = E.SequenceConfig(cell=cell, lr=lr, seed=seed)
+    cfg = E.sequence_config(cell, lr, seed)
     h = History(val_loss=[val_loss], val_acc=[val], best_epoch=0).as_dict()
     m = {"val_accuracy": val, "test_accuracy": test, "train_accuracy": 0.9, "epochs": 1, "n_params": 10,
          "seconds_per_epoch": 1.0}
-    return E.Result(E.config_dict(cfg), {}, h, m, 1.0)
+    return Result(cfg, {}, h, m, 1.0)
 
 
 def test_choose_lr_uses_mean_validation_accuracy_never_test():
@@ -162,7 +163,7 @@ def test_choose_lr_uses_mean_validation_accuracy_never_test():
 def test_median_result_and_sequence_summary():
     rs = [fake("rnn", 0.01, s, 0.5, t) for s, t in [(0, 0.5), (1, 0.7), (2, 0.6)]]
     rs += [fake("rnn", 0.1, s, 0.4, 0.99) for s in (0, 1, 2)]  # another η: not part of the test statistics
-    assert E.median_result(rs[:3]).config["seed"] == 2
+    assert E.median_result(rs[:3]).config.seed == 2
     s = cli.sequence_summary(rs, {"rnn": 0.01})["cells"]["rnn"]
     assert s["seeds"] == [0, 1, 2] and s["median_seed"] == 2 and s["chosen_lr"] == 0.01
     assert s["test_accuracy"]["mean"] == pytest.approx(0.6)
@@ -184,3 +185,21 @@ def test_gradient_norm_figure_spans_every_value_and_reports_zeros():
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["RNN", "GRU (η=0.1) (3 steps exactly 0, not drawn)"]
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), g)
+
+
+@pytest.mark.parametrize("part", list(E.PARTS))
+def test_each_run_reports_exactly_its_parts_metrics(tmp_path, part):
+    """``metric_names`` is what the store checks entries against: it must match what runs report."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from course_files import write_course_dir
+
+    dd = str(write_course_dir(tmp_path, np.random.default_rng(0)))
+    cfg = {"autoencoder": lambda: E.AutoencoderConfig(n_hidden=4, maxiter=3, data_dir=dd),
+           "language_model": lambda: E.language_model_config(4, 8, epochs=1, data_dir=dd),
+           "sequence": lambda: E.sequence_config("mgu", 0.1, 0, n_hidden=4, mlp=(3,), epochs=1, data_dir=dd)}[part]()
+    result = E.run(cfg, progress=False)
+    assert sorted(result.metrics) == sorted(cfg.metric_names)
+    assert result.config == cfg

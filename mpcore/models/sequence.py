@@ -73,8 +73,12 @@ def _check(params, X, cell):
         raise ValueError(
             f"params for cell {cell!r} lack {missing} (have {sorted(params)}); were they made for another cell?"
         )
-    C, H = np.shape(params[names[0]])
     L = n_mlp_layers(params)
+    extra = sorted(set(params) - set(names) - {f"{w}{k}" for k in range(1, L + 1) for w in "Wb"})
+    if extra:
+        raise ValueError(f"params for cell {cell!r} have parameters it does not use, {extra}; "
+                         f"were they made for another cell?")
+    C, H = np.shape(params[names[0]])
     shapes = {n: ((C, H) if n.startswith("W_x") else (H, H) if n.startswith("W_h") else (H,)) for n in names}
     prev = H
     for k in range(1, L + 1):
