@@ -37,7 +37,17 @@ def float_array(name: str, X, ndim: int, shape_doc: str) -> np.ndarray:
         raise ValueError(f"{name} must hold numbers, got dtype {X.dtype}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: need at least one example")
+    finite(name, X)
     return X
+
+
+def finite(name: str, X: np.ndarray) -> None:
+    """ValueError naming ``name`` and the count of NaN / infinite values, if there are any."""
+    if X.dtype.kind == "f" and not np.isfinite(X.sum()):  # one cheap pass when all is well
+        bad = int(X.size - np.count_nonzero(np.isfinite(X)))
+        if bad:
+            raise ValueError(f"{name} has {bad} non-finite value{'s' if bad > 1 else ''} (NaN or ±inf) of {X.size}: "
+                             f"clean or drop them before training")
 
 
 def index_array(name: str, a, ndim: int, shape_doc: str, n: int) -> np.ndarray:

@@ -324,7 +324,7 @@ def _pm(d: dict, fmt: str = ".3f") -> str:
 
 def summary_markdown(summary: dict) -> str:
     lines = ["# mpcore study summary", ""]
-    f = lambda key, fmt: (lambda e: format(e[key], fmt))  # noqa: E731
+    f = lambda key, fmt: (lambda e: "n/a" if e[key] is None else format(e[key], fmt))  # noqa: E731
     if "autoencoder" in summary:
         ae = summary["autoencoder"]
         rows = ae["grid"] + ([ae["not_whitened"]] if ae["not_whitened"] else [])

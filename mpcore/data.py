@@ -22,6 +22,7 @@ was expected and what was found. Nothing is silently truncated, reordered or cas
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -47,6 +48,9 @@ COURSE_CLASSES = ["downstairs", "jogging", "sitting", "standing", "upstairs", "w
 
 #: Luminosity weights of the course's grayscale conversion (ITU-R BT.709).
 LUMA = np.array([0.2126, 0.7152, 0.0722])
+#: Largest magnitude accepted in a course file's float arrays: far beyond any pixel or sensor
+#: reading, and small enough that sums of squares of millions of them stay finite in float64.
+MAX_ABS = 1e30
 
 
 class DataFormatError(ValueError):
@@ -128,7 +132,11 @@ class _File:
         a = self.array(key, ndim)
         if a.dtype.kind != "f":
             self.fail(key, "floating-point values", f"dtype {a.dtype}")
-        return a.astype(np.float64)
+        a = a.astype(np.float64)
+        if a.size and np.abs(a).max() > MAX_ABS:
+            self.fail(key, f"values within ±{MAX_ABS:g}", f"a value of {a[np.abs(a) > MAX_ABS].ravel()[0]:g} "
+                      f"(squares of such values overflow the statistics used to standardise)")
+        return a
 
     def integers(self, key: str, ndim: int) -> np.ndarray:
         """Integer-valued array (ints or integral floats) as int64."""
@@ -357,16 +365,20 @@ def _one_hot_labels(f: _File, key: str, n: int) -> np.ndarray:
 def _validation_split(labels: np.ndarray, groups: np.ndarray | None, val_fraction: float, seed: int):
     """Indices (train, val) of the training windows.
 
-    With recording ids (``groups``) whole recordings are held out, class by class (stratified),
-    until at least ``val_fraction`` of each class's windows are in validation; without ids,
-    a seeded permutation of all windows is cut.
+    Both are stratified, class by class. With recording ids (``groups``) whole recordings are
+    held out until at least ``val_fraction`` of each class's windows are in validation; without
+    ids, a seeded random ``val_fraction`` of each class's windows, and at least one window of
+    every class that has two or more -- so validation accuracy never ignores a class.
     """
     rng = np.random.default_rng(seed)
-    n = len(labels)
     if groups is None:
-        perm = rng.permutation(n)
-        n_val = max(1, int(round(val_fraction * n)))
-        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+        val = []
+        for k in np.unique(labels):
+            idx = rng.permutation(np.flatnonzero(labels == k))
+            if len(idx) >= 2:
+                val.extend(idx[: min(len(idx) - 1, max(1, int(round(val_fraction * len(idx)))))])
+        is_val = np.isin(np.arange(len(labels)), val)
+        return np.flatnonzero(~is_val), np.flatnonzero(is_val)
     val_ids = []
     for k in np.unique(labels):
         ids = np.unique(groups[labels == k])
@@ -378,6 +390,21 @@ def _validation_split(labels: np.ndarray, groups: np.ndarray | None, val_fractio
         val_ids.extend(ids[: min(take, len(ids) - 1)])
     is_val = np.isin(groups, val_ids)
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+#: Fewer validation windows than this in a class make validation accuracy too coarse to steer
+#: early stopping or the choice of η: :func:`load_activity` warns.
+MIN_VAL_PER_CLASS = 5
+
+
+def _warn_if_small_validation(val_y, classes, path):
+    counts = np.bincount(val_y, minlength=len(classes))
+    if counts.min() < MIN_VAL_PER_CLASS:
+        few = ", ".join(f"{c}: {n}" for c, n in zip(classes, counts) if n < MIN_VAL_PER_CLASS)
+        warnings.warn(
+            f"{path}: the validation split holds {counts.sum()} windows, and few or none of some classes "
+            f"({few}). Validation accuracy then moves in steps of 1/{max(counts.sum(), 1)} and early stopping "
+            f"follows noise: use more training windows or a larger val_fraction.", stacklevel=3)
 
 
 def load_activity(path: str | Path | None = None, val_fraction: float = 0.1, seed: int = 0) -> ActivityData:
@@ -428,6 +455,7 @@ def load_activity(path: str | Path | None = None, val_fraction: float = 0.1, see
     if len(va) == 0:  # recordings too few to hold any out: fall back to a random split
         groups = None
         tr, va = _validation_split(trY, None, val_fraction, seed)
+    _warn_if_small_validation(trY[va], classes, p)
     return ActivityData(
         train_x=trX[tr], train_y=trY[tr], val_x=trX[va], val_y=trY[va],
         test_x=tstX, test_y=tstY, classes=classes,

@@ -28,6 +28,7 @@ Training choices (course defaults unless noted, and why):
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -285,7 +286,8 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
         "test_cross_entropy": metrics.cross_entropy(proba, ng.test_y),
         "test_perplexity": metrics.perplexity(proba, ng.test_y),
         "test_top1": metrics.top_k_accuracy(proba, ng.test_y, 1),
-        "test_top10": metrics.top_k_accuracy(proba, ng.test_y, 10),
+        # over 10 words or fewer, every word is in the top 10: reported only when it means something
+        "test_top10": metrics.top_k_accuracy(proba, ng.test_y, 10) if ng.n_words > 10 else None,
         "val_cross_entropy": hist.val_loss[hist.best_epoch],
         "train_cross_entropy": metrics.cross_entropy(train_proba, ng.train_y[:n]),
         "train_top1": metrics.top_k_accuracy(train_proba, ng.train_y[:n], 1),
@@ -295,9 +297,20 @@ def run_language_model(cfg: LanguageModelConfig, progress: bool = True) -> Resul
 
 
 def standardizer(act: data.ActivityData):
-    """Per-channel mean and std of the training windows: (C,), (C,)."""
+    """Per-channel mean and std of the training windows: (C,), (C,).
+
+    A channel that is constant over the training windows carries no information: it is left
+    unscaled (sd 1), so it becomes all zeros after centring, with a warning. The loaders
+    reject values that would make these statistics overflow (:data:`data.MAX_ABS`).
+    """
     mu = act.train_x.mean(axis=(0, 1))
     sd = act.train_x.std(axis=(0, 1))
+    if not (np.isfinite(mu).all() and np.isfinite(sd).all()):
+        raise data.DataFormatError(f"channel statistics are not finite (mean {mu}, sd {sd}): check the data's scale")
+    constant = np.flatnonzero(sd == 0)
+    if constant.size:
+        warnings.warn(f"channel(s) {constant.tolist()} are constant over the training windows: they carry no "
+                      f"information and become all zeros after standardising", stacklevel=2)
     return mu, np.where(sd > 0, sd, 1.0)
 
 

@@ -44,11 +44,15 @@ def perplexity(proba, y) -> float:
 
 
 def top_k_accuracy(proba, y, k: int = 1) -> float:
-    """Share of examples whose true label is among the k most probable."""
+    """Share of examples whose true label is among the k most probable.
+
+    With k at least the number of classes every label is among them: that "accuracy" is 1 by
+    construction and means nothing, so it is refused (ValueError)."""
     proba, y = _labels_and_proba(proba, y)
     k = _checks.positive_int("k", k)
     if k >= proba.shape[1]:
-        return 1.0
+        raise ValueError(f"top-{k} accuracy over {proba.shape[1]} classes is 1 by construction: use k < "
+                         f"{proba.shape[1]}")
     top = np.argpartition(-proba, k - 1, axis=1)[:, :k]
     return float(np.mean((top == y[:, None]).any(axis=1)))
 

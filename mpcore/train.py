@@ -11,8 +11,12 @@
 * :func:`lbfgs` -- full-batch L-BFGS through ``scipy.optimize`` (UFLDL's choice for the
   sparse autoencoder).
 
-A NaN or infinite loss stops training with :class:`TrainingDiverged`, which carries the best
-weights seen so far and the history.
+Training that diverges stops with :class:`TrainingDiverged` at the first sign: a NaN or
+infinite mini-batch loss, non-finite weights after an epoch, or an epoch whose mean training
+loss exceeds ``DIVERGENCE_FACTOR`` times the loss of the very first mini-batch (the loss at the
+initial weights, about chance level) -- healthy training never comes near that. The exception
+carries the weights of the best completed epoch (the initial weights if none completed), the
+history, and a message that says what was seen and what to try.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ from scipy.optimize import minimize
 from tqdm.auto import tqdm
 
 from . import _checks, fpu
+
+#: An epoch whose mean training loss exceeds this multiple of the first mini-batch's loss
+#: counts as diverged (see the module docstring).
+DIVERGENCE_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,8 @@ class History:
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite. ``.params`` holds the best weights, ``.history`` the record."""
+    """Training diverged (see the module docstring). ``.params`` holds the weights of the best
+    completed epoch (or the initial weights), ``.history`` the record up to the bad epoch."""
 
     def __init__(self, message, params, history):
         super().__init__(message)
@@ -123,8 +132,9 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     train = tuple(np.asarray(a) for a in train)
     if not train or len(train[0]) == 0:
         raise ValueError("train data is empty: need at least one example")
-    for a in train[1:]:
-        _checks.same_length("train[0]", train[0], "another train array", a)
+    for k, a in enumerate(train):
+        _checks.finite(f"train[{k}]", a)
+        _checks.same_length("train[0]", train[0], f"train[{k}]", a)
     N = len(train[0])
     params = {k: np.array(v, copy=True) for k, v in params.items()}
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
@@ -132,7 +142,19 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
         return _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, progress, desc)
 
 
+def _diverged(desc, what, config, kept, hist):
+    hist.stopped = "diverged"
+    where = (f"the weights of epoch {hist.best_epoch + 1} (the best completed epoch)" if hist.best_epoch >= 0
+             else "the initial weights (no epoch completed)")
+    return TrainingDiverged(
+        f"{desc}: {what}. The inputs are finite, so the optimisation is unstable: try a smaller learning rate "
+        f"(now {config.lr:g}) or gradient clipping (clip_norm, now {config.clip_norm}). Kept in .params: {where}.",
+        kept, hist)
+
+
 def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, progress, desc):
+    initial = {k: v.copy() for k, v in params.items()}
+    reference = None  # the loss of the very first mini-batch, at the initial weights
     rng = np.random.default_rng(config.seed)
     a = config.average
     averaged = {k: v.copy() for k, v in params.items()} if a is not None else params  # W̄ (or W itself)
@@ -143,15 +165,14 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
         perm = rng.permutation(N)
         total = 0.0
         t_epoch = time.perf_counter()
-        for s in range(0, N, config.batch_size):
+        for step, s in enumerate(range(0, N, config.batch_size)):
             idx = perm[s : s + config.batch_size]
             loss, grads = loss_and_grads(params, *(a[idx] for a in train))
             if not np.isfinite(loss):
-                hist.stopped = "diverged"
-                raise TrainingDiverged(
-                    f"{desc}: loss became {loss} in epoch {epoch + 1} (learning rate {config.lr} too high? "
-                    f"try a smaller lr or clip_norm); best weights (epoch {hist.best_epoch + 1}) kept in .params",
-                    best if best is not None else params, hist)
+                raise _diverged(desc, f"the mini-batch loss became {loss} at step {step + 1} of epoch {epoch + 1}",
+                                config, best if best is not None else initial, hist)
+            if reference is None:
+                reference = abs(float(loss))
             total += loss * len(idx)
             if config.clip_norm is not None:
                 norm = _global_norm(grads)
@@ -168,6 +189,12 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
                     w += (1.0 - a) * params[k]  # W̄ <- a W̄ + (1 - a) W
         hist.epoch_time.append(time.perf_counter() - t_epoch)
         hist.train_loss.append(total / N)
+        kept = best if best is not None else initial
+        if not all(np.isfinite(v).all() for v in params.values()):
+            raise _diverged(desc, f"the weights became non-finite in epoch {epoch + 1}", config, kept, hist)
+        if total / N > DIVERGENCE_FACTOR * reference:
+            raise _diverged(desc, f"the mean training loss of epoch {epoch + 1} is {total / N:.4g}, more than "
+                            f"{DIVERGENCE_FACTOR:g}x the first mini-batch's {reference:.4g}", config, kept, hist)
         metrics = validate(averaged) if validate is not None else {"loss": total / N}
         val_loss = float(metrics["loss"])
         hist.val_loss.append(val_loss)
@@ -178,9 +205,7 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
         if progress:
             bar.set_postfix(train=f"{total / N:.4f}", val=f"{val_loss:.4f}")
         if not np.isfinite(val_loss):
-            hist.stopped = "diverged"
-            raise TrainingDiverged(f"{desc}: validation loss became {val_loss} in epoch {epoch + 1}; best weights kept",
-                                   best if best is not None else params, hist)
+            raise _diverged(desc, f"the validation loss became {val_loss} in epoch {epoch + 1}", config, kept, hist)
         if config.monitor == "acc" and "acc" not in metrics:
             raise ValueError("monitor='acc' needs validate() to return an 'acc'")
         score = (-val_loss, 0.0) if config.monitor == "loss" else (float(metrics["acc"]), -val_loss)
@@ -224,10 +249,17 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
             s += n
         return out
 
+    last_good = {}
+
     def fun(theta):
         loss, grads = loss_and_grads(unflatten(theta))
         if not np.isfinite(loss):
-            raise TrainingDiverged(f"{desc}: cost became {loss}", unflatten(theta), hist)
+            hist.stopped = "diverged"
+            raise TrainingDiverged(
+                f"{desc}: the cost became {loss} at evaluation {len(hist.train_loss) + 1} (iteration "
+                f"{len(hist.train_loss)}); the last weights with a finite cost are kept in .params",
+                unflatten(last_good.get("theta", theta0)), hist)
+        last_good["theta"] = theta.copy()
         return loss, np.concatenate([np.ravel(grads[k]) for k in keys]).astype(np.float64)
 
     hist = History()

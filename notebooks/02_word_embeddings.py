@@ -29,8 +29,8 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import data, layers, plots, widgets
 from mpcore import experiments as E
+from mpcore import layers, plots, widgets
 from mpcore.gradcheck import check_gradients
 from mpcore.models import language_model
 from mpcore.store import Store
@@ -124,7 +124,8 @@ print(f"{'model':12s} {'perplexity':>10s} {'top-1':>6s} {'top-10':>6s} {'train C
       f"{'epochs':>6s}")
 for (D, P), r in results.items():
     m = r.metrics
-    print(f"D={D:2d}, P={P:3d} {m['test_perplexity']:10.2f} {m['test_top1']:6.3f} {m['test_top10']:6.3f} "
+    top10 = m["test_top10"] if m["test_top10"] is not None else float("nan")  # None: 10 words or fewer
+    print(f"D={D:2d}, P={P:3d} {m['test_perplexity']:10.2f} {m['test_top1']:6.3f} {top10:6.3f} "
           f"{m['train_cross_entropy']:8.3f} {m['val_cross_entropy']:7.3f} "
           f"{m['val_cross_entropy'] - m['train_cross_entropy']:6.3f} {m['epochs']:6d}")
 

@@ -27,7 +27,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import cells, data, plots, widgets
+from mpcore import cells, plots, widgets
 from mpcore import experiments as E
 from mpcore.gradcheck import check_gradients
 from mpcore.models import sequence

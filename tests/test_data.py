@@ -158,9 +158,14 @@ def test_load_ngrams_errors(tmp_path, rng, key, value, msg):
 
 def test_load_activity_course_file(tmp_path, rng):
     raw = course_data3(rng)
-    act = data.load_activity(write_h5(tmp_path / "d3.h5", **raw), val_fraction=0.25, seed=3)
+    with pytest.warns(UserWarning, match="validation split holds 12 windows"):
+        act = data.load_activity(write_h5(tmp_path / "d3.h5", **raw), val_fraction=0.25, seed=3)
     assert act.classes == data.COURSE_CLASSES and act.val_split == "random"
-    assert act.train_x.shape == (30, 9, 2) and act.val_x.shape == (10, 9, 2)
+    # stratified: a quarter of each class's windows (rounded), every class present
+    per_class = np.bincount(raw["trY"].argmax(1), minlength=6)
+    expected = [min(n - 1, max(1, round(0.25 * n))) for n in per_class]
+    np.testing.assert_array_equal(np.bincount(act.val_y, minlength=6), expected)
+    assert act.train_x.shape == (40 - sum(expected), 9, 2) and act.val_x.shape == (sum(expected), 9, 2)
     assert act.test_x.shape == (10, 9, 2) and act.test_y.dtype == np.int64
     # data and labels were permuted together: every window is found with its own label
     full = {tuple(x.ravel()): y for x, y in zip(raw["trX"], raw["trY"].argmax(1))}
@@ -206,6 +211,7 @@ def test_load_activity_splits_by_recording(tmp_path, rng):
         ("tstY", np.ones((10, 6)), "one-hot"),
         ("tstY", np.eye(5)[np.arange(10) % 5], "6 classes"),
         ("trX", np.full((40, 9, 2), np.nan), "NaN/inf"),
+        ("tstX", np.where(np.arange(10 * 9 * 2).reshape(10, 9, 2) == 7, 1e200, 0.5), r"within ±1e\+30.*1e\+200"),
         ("trX", np.zeros((40, 9, 2), dtype=int), "floating-point"),
         ("tstX", np.zeros((0, 9, 2)), "at least one row"),
         ("trRec", np.arange(3), "40 recording ids"),
@@ -221,6 +227,13 @@ def test_load_activity_errors(tmp_path, rng, key, value, msg):
     with pytest.raises(DataFormatError, match=msg) as e:
         data.load_activity(write_h5(tmp_path / "d3.h5", **raw))
     assert f"'{key}'" in str(e.value)
+
+
+def test_tiny_course_file_keeps_every_class_in_validation_and_warns(tmp_path, rng):
+    raw = course_data3(rng, n=(40, 10))  # 10% of 40 windows would be 4 windows: some class missing
+    with pytest.warns(UserWarning, match=r"validation split holds 6 windows.*steps of 1/6"):
+        act = data.load_activity(write_h5(tmp_path / "d3.h5", **raw), val_fraction=0.1)
+    assert sorted(act.val_y) == list(range(6))
 
 
 @pytest.mark.parametrize("frac", [0, 1, -0.1, 1.5, "0.1"])

@@ -138,6 +138,24 @@ def test_experiment_configs_validate_on_construction(make, msg):
         make()
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_models_refuse_non_finite_inputs(rng, bad):
+    X = rng.normal(size=(5, 7, 3))
+    X[2, 3, 1] = bad
+    y = np.zeros(5, int)
+    for cell in ("rnn", "gru"):
+        p = sequence.init_params(cell, 3, 4, 2, rng)
+        with pytest.raises(ValueError, match="X has 1 non-finite value"):
+            sequence.loss_and_grads(p, X, y, cell=cell)
+        with pytest.raises(ValueError, match="X has 1 non-finite value"):
+            sequence.predict_proba(p, X, cell=cell)
+    pa = autoencoder.init_params(6, 3, rng)
+    Xa = rng.uniform(size=(4, 6))
+    Xa[0, :2] = bad
+    with pytest.raises(ValueError, match="X has 2 non-finite values"):
+        autoencoder.loss_and_grads(pa, Xa, lam=1e-4, beta=3, rho=0.01)
+
+
 def test_metrics():
     y = np.array([0, 1, 2, 2])
     yp = np.array([0, 2, 2, 1])
@@ -150,7 +168,8 @@ def test_metrics():
     assert metrics.perplexity(P, y) == pytest.approx(np.exp(ce))
     assert metrics.top_k_accuracy(P, y, 1) == 0.5
     assert metrics.top_k_accuracy(P, y, 2) == 0.75
-    assert metrics.top_k_accuracy(P, y, 3) == 1.0
+    with pytest.raises(ValueError, match="top-3 accuracy over 3 classes is 1 by construction"):
+        metrics.top_k_accuracy(P, y, 3)
     with pytest.raises(ValueError, match="index 3"):
         metrics.confusion_matrix(y, np.array([0, 1, 3, 1]), 3)
     with pytest.raises(ValueError, match="4 rows but y has 3"):

@@ -203,3 +203,19 @@ def test_each_run_reports_exactly_its_parts_metrics(tmp_path, part):
     result = E.run(cfg, progress=False)
     assert sorted(result.metrics) == sorted(cfg.metric_names)
     assert result.config == cfg
+
+
+def test_top10_is_not_reported_for_a_vocabulary_of_ten_words_or_fewer(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from course_files import write_course_dir
+
+    dd = str(write_course_dir(tmp_path, np.random.default_rng(0), vocab=9))
+    D, P = E.LM_SIZES[0]
+    small = E.run(E.language_model_config(D, P, epochs=1, data_dir=dd), progress=False)
+    assert small.metrics["test_top10"] is None and 0 < small.metrics["test_top1"] < 1
+    row = next(line for line in cli.summary_markdown(cli.build_summary([small], data_dir=dd)).splitlines()
+               if line.startswith(f"| {D} | {P} |"))
+    assert row.split(" | ")[4] == "n/a"  # the top-10 column

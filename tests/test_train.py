@@ -119,10 +119,55 @@ def test_nan_stops_with_best_weights():
         return (np.nan if calls["n"] > 2 else 1.0), {"w": np.ones(1)}
 
     cfg = SGDConfig(lr=0.1, momentum=0.0, batch_size=2, epochs=5)
-    with pytest.raises(TrainingDiverged, match=r"loss became nan in epoch 3.*best weights \(epoch 1\)") as e:
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at step 1 of epoch 3.*weights of epoch 1 ") as e:
         sgd(loss, {"w": np.zeros(1)}, (np.zeros((2, 1)),), cfg, progress=False)
     np.testing.assert_allclose(e.value.params["w"], [-0.1])
     assert e.value.history.stopped == "diverged"
+
+
+def test_divergence_in_the_first_epoch_keeps_the_initial_weights():
+    calls = {"n": 0}
+
+    def loss(p, X):
+        calls["n"] += 1
+        return (np.inf if calls["n"] == 3 else 1.0), {"w": np.ones(1)}
+
+    cfg = SGDConfig(lr=0.1, momentum=0.0, batch_size=1, epochs=5)
+    with pytest.raises(TrainingDiverged, match=r"step 3 of epoch 1\b.*initial weights \(no epoch completed\)") as e:
+        sgd(loss, {"w": np.full(1, 7.0)}, (np.zeros((4, 1)),), cfg, progress=False)
+    np.testing.assert_array_equal(e.value.params["w"], [7.0])  # not the mid-epoch weights (6.8)
+    assert e.value.history.train_loss == [] and e.value.history.best_epoch == -1
+
+
+def test_a_loss_that_explodes_without_nan_is_divergence():
+    """η far too large on a quadratic: the loss grows ~100x per epoch but stays finite for a while."""
+    X = np.ones((4, 3))
+    cfg = SGDConfig(lr=12.0, momentum=0.0, batch_size=4, epochs=50)
+    with pytest.raises(TrainingDiverged, match=r"mean training loss of epoch 2 is .*more than 10x") as e:
+        sgd(quadratic, {"w": np.zeros(3)}, (X,), cfg, progress=False)
+    h = e.value.history
+    assert len(h.train_loss) == 2 and np.isfinite(h.train_loss).all()  # raised at the first bad epoch
+    assert h.train_loss[1] > 10 * 1.5  # 1.5: the loss at the initial weights
+    np.testing.assert_allclose(e.value.params["w"], [12.0] * 3)  # epoch 1's weights (w - 12 (w - 1))
+
+
+def test_non_finite_training_data_is_refused_by_name_and_count():
+    X = np.zeros((6, 2))
+    X[1, 0], X[4, 1] = np.nan, np.inf
+    with pytest.raises(ValueError, match=r"train\[0\] has 2 non-finite values"):
+        sgd(quadratic, {"w": np.zeros(2)}, (X,), SGDConfig(), progress=False)
+
+
+def test_lbfgs_divergence_keeps_the_last_finite_point():
+    def cost(p):
+        w = p["w"]
+        if w[0] > 0.5:  # a cliff: the cost is undefined past it
+            return np.nan, {"w": np.zeros_like(w)}
+        return float(-w[0]), {"w": np.array([-1.0, 0.0])}
+
+    with pytest.raises(TrainingDiverged, match="cost became nan") as e:
+        lbfgs(cost, {"w": np.zeros(2)}, maxiter=20, progress=False)
+    assert e.value.params["w"][0] <= 0.5 and np.isfinite(e.value.params["w"]).all()
 
 
 def test_clipping_caps_step():
