@@ -69,6 +69,45 @@ def _train_into(i, cfg, store):
     return i, store.get_or_run(cfg, E.run, progress=False)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: ask Linux to send this worker SIGTERM when ``parent``, the process
+    that started it, dies -- even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``). Elsewhere a no-op:
+    workers then linger until loky's idle timeout of 5 minutes."""
+    import ctypes
+    import os
+    import signal
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _stop_workers() -> None:
+    """Terminate this process's worker processes (joblib's loky workers and resource trackers)."""
+    import os
+    import signal
+
+    for pid in _children(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
 class NotInStore(LookupError):
     """A result the caller expected in the store (``train=False``) is missing."""
 
@@ -110,12 +149,19 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
             for future in as_completed(futures):
                 finished(*future.result())
     elif jobs > 1:
-        from joblib import Parallel, delayed
+        from joblib import Parallel, delayed, parallel_config
 
-        for i, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(
-            delayed(_train_into)(i, cfgs[i], store) for i in todo
-        ):
-            finished(i, result, save=False)
+        try:
+            import os
+
+            with parallel_config(backend="loky", initializer=_die_with_parent, initargs=(os.getpid(),)):
+                for i, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(
+                    delayed(_train_into)(i, cfgs[i], store) for i in todo
+                ):
+                    finished(i, result, save=False)
+        except BaseException:  # Ctrl-C, SIGTERM (see main) or a failed experiment: no orphaned workers
+            _stop_workers()
+            raise
     else:
         for i in todo:
             finished(i, store.get_or_run(cfgs[i], E.run, progress=progress), save=False)
@@ -472,6 +518,12 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     print(f"mpcore reproduce: {', '.join(args.parts)}, jobs={args.jobs}", flush=True)
+    import signal
+
+    def terminated(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, terminated)  # like Ctrl-C: stop the workers, keep what is stored
     try:
         store = Store(args.store) if args.store is not None else Store()
         results, chosen = run_study(args.parts, args.quick, args.data_dir, store, jobs=args.jobs,
@@ -493,6 +545,12 @@ def main(argv=None) -> int:
         print(f"mpcore reproduce: {e.strerror or e}: {e.filename or ''} (use --debug for the traceback)",
               file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("mpcore reproduce: interrupted; every experiment that finished is in the store, and a rerun "
+              "continues from there", file=sys.stderr)
+        return 130
     print((args.out / "summary.md").read_text())
     print(f"done in {time.perf_counter() - t0:.0f} s; figures and summaries in {args.out}/")
     return 0

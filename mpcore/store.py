@@ -14,7 +14,8 @@ by a teacher can never run code.
   of the part's metrics (``config.metric_names``), is reported as a warning and retrained.
 * **Atomic writes**: each file is written to a temporary name in the same folder and moved
   into place with ``os.replace``; the JSON is written last, so an entry exists only once it
-  is complete. A killed run leaves no half file.
+  is complete. A killed run leaves no half file. Files get the process umask's mode (0644
+  under the usual umask 022), so a store can be shared.
 * **Concurrency**: :meth:`Store.get_or_run` holds a per-key file lock while it trains, so two
   processes (two notebook kernels, parallel workers, two CLI runs) asking for the same result
   train it once.
@@ -105,6 +106,12 @@ def config_key(config, fingerprint: str | None = None) -> str:
     return hashlib.sha256(_canonical(keyed).encode()).hexdigest()[:24]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -113,6 +120,8 @@ def _atomic_write(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); a store shared by a class needs the usual mode
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -170,3 +170,15 @@ def test_format_2_entries_are_migrated_without_retraining(tmp_path):
     np.testing.assert_array_equal(got.params["W1"], fake_result(cfg).params["W1"])
     assert got.config == cfg and got.metrics == fake_result(cfg).metrics
     assert sorted(p.name for p in (tmp_path / "language_model").iterdir()) == [f"{key}.json", f"{key}.npz"]
+
+
+def test_files_follow_the_umask_not_private(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        key = Store(tmp_path).save(fake_result(E.AutoencoderConfig(n_hidden=3)), FP)
+    finally:
+        os.umask(old)
+    for suffix in (".json", ".npz"):
+        assert (tmp_path / "autoencoder" / f"{key}{suffix}").stat().st_mode & 0o777 == 0o644
