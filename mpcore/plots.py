@@ -6,6 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .models import autoencoder
+
 
 def _tile(images: np.ndarray, cols: int, pad: int = 1, fill=1.0) -> np.ndarray:
     """Arrange (n, h, w[, 3]) images in a grid with ``pad`` pixels between them."""
@@ -295,5 +297,67 @@ def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int
         ax.set_title(classes[k])
         ax.set_xlabel("time step")
     axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------- figures of the explorers
+
+
+def autoencoder_figure(result):
+    """Hidden features and cost curve of one autoencoder result, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
+    c, m = result.config, result.metrics
+    white = "whitened" if c.zca_epsilon is not None else "not whitened"
+    feature_grid(autoencoder.hidden_features(result.params),
+                 f"L_hid={c.n_hidden}, λ={c.lam:g} ({white})\n"
+                 f"selectivity {m['selectivity']:.2f}, high-frequency share {m['high_frequency']:.2f}",
+                 ax=axes[0])
+    axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
+    axes[1].set_xlabel("L-BFGS iteration")
+    axes[1].set_ylabel("cost J")
+    axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations")
+    fig.tight_layout()
+    return fig
+
+
+def top10_figure(candidates, trigram, actual=None):
+    """Horizontal bars of the 10 most likely 4th words."""
+    words = [w for w, _ in candidates][::-1]
+    probs = [p for _, p in candidates][::-1]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    colors = ["C2" if w == actual else "C0" for w in words]
+    ax.barh(words, probs, color=colors)
+    ax.set_xlabel("probability")
+    title = f"“{' '.join(trigram)} ___”"
+    if actual is not None:
+        title += f" (actual: {actual})"
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sequence_figure(result):
+    """Loss curves and train/test confusion matrices of one sequence result."""
+    import seaborn as sns
+
+    m = result.metrics
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    h = result.history
+    ep = np.arange(1, len(h["train_loss"]) + 1)
+    axes[0].plot(ep, h["train_loss"], "--", label="train")
+    axes[0].plot(ep, h["val_loss"], label="validation")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("cross-entropy")
+    axes[0].legend()
+    axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
+    for ax, split in zip(axes[1:], ("train", "test")):
+        cm = np.asarray(m[f"{split}_confusion"])
+        sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
+                    xticklabels=m["classes"], yticklabels=m["classes"])
+        ax.set_title(f"{split} (accuracy {m[f'{split}_accuracy']:.1%})")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.tick_params(axis="x", rotation=45)
     fig.tight_layout()
     return fig

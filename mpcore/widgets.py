@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import display
 
 from . import experiments as E
 from . import plots
-from .models import autoencoder, language_model
+from .models import language_model
 from .store import Store
 
 
@@ -59,23 +58,6 @@ def _store(store):
 # ------------------------------------------------------------------------------------- part 1
 
 
-def autoencoder_figure(result):
-    """Hidden features and cost curve of one autoencoder result, side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
-    c, m = result.config, result.metrics
-    white = "whitened" if c.zca_epsilon is not None else "not whitened"
-    plots.feature_grid(autoencoder.hidden_features(result.params),
-                       f"L_hid={c.n_hidden}, λ={c.lam:g} ({white})\n"
-                       f"selectivity {m['selectivity']:.2f}, high-frequency share {m['high_frequency']:.2f}",
-                       ax=axes[0])
-    axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
-    axes[1].set_xlabel("L-BFGS iteration")
-    axes[1].set_ylabel("cost J")
-    axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations")
-    fig.tight_layout()
-    return fig
-
-
 def autoencoder_explorer(store=None, data_dir=None, **config) -> Explorer:
     """Sliders for λ and L_hid over the shipped grid (whitened patches, β = 3, ρ = 0.01);
     replots the feature grid and the cost curve."""
@@ -90,28 +72,12 @@ def autoencoder_explorer(store=None, data_dir=None, **config) -> Explorer:
 
     def render(lam, n_hidden):
         cfg = E.AutoencoderConfig(n_hidden=n_hidden, lam=lam, data_dir=data_dir, **config)
-        return autoencoder_figure(store.get_or_run(cfg, E.run))
+        return plots.autoencoder_figure(store.get_or_run(cfg, E.run))
 
     return Explorer(controls, render, "Sparse autoencoder: hidden features")
 
 
 # ------------------------------------------------------------------------------------- part 2
-
-
-def top10_figure(candidates, trigram, actual=None):
-    """Horizontal bars of the 10 most likely 4th words."""
-    words = [w for w, _ in candidates][::-1]
-    probs = [p for _, p in candidates][::-1]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    colors = ["C2" if w == actual else "C0" for w in words]
-    ax.barh(words, probs, color=colors)
-    ax.set_xlabel("probability")
-    title = f"“{' '.join(trigram)} ___”"
-    if actual is not None:
-        title += f" (actual: {actual})"
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
 
 
 def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
@@ -131,38 +97,12 @@ def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
 
     def render(size, w1, w2, w3):
         result = store.get_or_run(E.language_model_config(size[0], size[1], data_dir=data_dir, **config), E.run)
-        return top10_figure(language_model.top_k_words(result.params, ng.words, [w1, w2, w3], k=10), [w1, w2, w3])
+        return plots.top10_figure(language_model.top_k_words(result.params, ng.words, [w1, w2, w3], k=10), [w1, w2, w3])
 
     return Explorer(controls, render, "Language model: the 10 most likely next words")
 
 
 # ------------------------------------------------------------------------------------- part 3
-
-
-def sequence_figure(result):
-    """Loss curves and train/test confusion matrices of one sequence result."""
-    import seaborn as sns
-
-    m = result.metrics
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    h = result.history
-    ep = np.arange(1, len(h["train_loss"]) + 1)
-    axes[0].plot(ep, h["train_loss"], "--", label="train")
-    axes[0].plot(ep, h["val_loss"], label="validation")
-    axes[0].set_xlabel("epoch")
-    axes[0].set_ylabel("cross-entropy")
-    axes[0].legend()
-    axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
-    for ax, split in zip(axes[1:], ("train", "test")):
-        cm = np.asarray(m[f"{split}_confusion"])
-        sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
-                    xticklabels=m["classes"], yticklabels=m["classes"])
-        ax.set_title(f"{split} (accuracy {m[f'{split}_accuracy']:.1%})")
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.tick_params(axis="x", rotation=45)
-    fig.tight_layout()
-    return fig
 
 
 def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, seed=0, **config) -> Explorer:
@@ -179,6 +119,6 @@ def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, seed=0, **
 
     def render(cell, lr, seed):
         cfg = E.sequence_config(cell, lr, seed, data_dir=data_dir, **config)
-        return sequence_figure(store.get_or_run(cfg, E.run))
+        return plots.sequence_figure(store.get_or_run(cfg, E.run))
 
     return Explorer(controls, render, "Sequence classifiers")

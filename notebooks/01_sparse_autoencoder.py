@@ -245,7 +245,7 @@ plt.show()
 # on that plateau: that is why the study trains to convergence.
 
 # %%
-fig = widgets.autoencoder_figure(main)
+fig = plots.autoencoder_figure(main)
 plt.show()
 
 # %% [markdown]

@@ -215,7 +215,7 @@ plt.show()
 
 # %%
 default = language_model.top_k_words(best.params, ng.words, ["the", "united", "states"], k=10)
-fig = widgets.top10_figure(default, ["the", "united", "states"])
+fig = plots.top10_figure(default, ["the", "united", "states"])
 plt.show()
 
 # %% tags=["nbval-ignore-output"]

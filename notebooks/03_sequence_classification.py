@@ -278,7 +278,7 @@ for cell, r in median.items():
 # The default view is the GRU at its chosen η, seed 0:
 
 # %%
-fig = widgets.sequence_figure(study["gru"]["runs"][study["gru"]["lr"]][0])
+fig = plots.sequence_figure(study["gru"]["runs"][study["gru"]["lr"]][0])
 plt.show()
 
 # %% tags=["nbval-ignore-output"]
