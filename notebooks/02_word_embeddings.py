@@ -30,10 +30,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mpcore import experiments as E
-from mpcore import layers, plots, widgets
+from mpcore import layers, metrics, plots, widgets
 from mpcore.gradcheck import check_gradients
 from mpcore.models import language_model
 from mpcore.store import Store
+from mpcore.train import sgd
 
 plt.rcParams["figure.figsize"] = (8, 5)
 np.set_printoptions(precision=4, suppress=True)
@@ -110,8 +111,39 @@ print("largest relative error below 1e-6:", max(errors.values()) < 1e-6)
 #
 # SGD with momentum as the course defines it, $\Delta W(n) = -\eta \nabla J + \alpha \Delta W(n-1)$
 # with η = 0.15, α = 0.85, batches of 200, early stopping on validation cross-entropy
-# (patience 3, best weights restored). Curves: dashed training, solid validation; the dot
-# marks the epoch whose weights are kept.
+# (patience 3, best weights restored).
+#
+# Here is that training loop, `mpcore.train.sgd`, run live for four epochs on the first 100,000
+# training 4-grams with a small model (D = 8, P = 64), validating on 5,000 — a few seconds.
+# For comparison, the cross-entropy of guessing by word frequency alone, ignoring the context:
+
+# %%
+live = E.language_model_config(8, 64, epochs=4)
+p_live = language_model.init_params(ng.n_words, live.D, live.P, np.random.default_rng(live.seed))
+
+
+def validate(p):
+    proba = language_model.predict_proba(p, ng.val_x[:5000])
+    return {"loss": metrics.cross_entropy(proba, ng.val_y[:5000])}
+
+
+p_live, h_live = sgd(language_model.loss_and_grads, p_live, (ng.train_x[:100_000], ng.train_y[:100_000]), live.sgd,
+                     validate=validate, progress=False)
+print(f"η = {live.sgd.lr}, α = {live.sgd.momentum}, batches of {live.sgd.batch_size}: validation cross-entropy "
+      + " → ".join(f"{v:.2f}" for v in h_live.val_loss)
+      + f" (chance level: ln {ng.n_words} = {np.log(ng.n_words):.2f})")
+frequency = np.bincount(ng.train_y, minlength=ng.n_words) / len(ng.train_y)
+print(f"word frequencies alone: {-np.mean(np.log(frequency[ng.val_y[:5000]])):.2f}")
+
+# %% [markdown]
+# The first epoch ends near the word-frequency level: the model has learned which words are
+# common, not yet what the context says. Only then does the cross-entropy fall below it, as the
+# embeddings and hidden units start to encode the three context words.
+
+# %% [markdown]
+# The study trains the three sizes the same way on all 372,500 training 4-grams until early
+# stopping — minutes each — so they are loaded from the shipped results. Curves: dashed
+# training, solid validation; the dot marks the epoch whose weights are kept.
 
 # %%
 results = {(D, P): store.get_or_run(E.language_model_config(D, P, data_dir=DATA_DIR), E.run) for D, P in E.LM_SIZES}
