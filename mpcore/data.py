@@ -280,8 +280,8 @@ def preprocess_patches(rgb: np.ndarray, zca_epsilon: float | None = None, fit=No
 
 
 @dataclass(frozen=True, eq=False)
-class NGramData:
-    """4-gram data, 0-based: ``*_x`` (N, 3) context word indices, ``*_y`` (N,) 4th word."""
+class Splits:
+    """Inputs ``*_x`` and 0-based integer targets ``*_y`` of the training, validation and test sets."""
 
     train_x: np.ndarray
     train_y: np.ndarray
@@ -289,6 +289,12 @@ class NGramData:
     val_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class NGramData(Splits):
+    """4-gram data, 0-based: ``*_x`` (N, 3) context word indices, ``*_y`` (N,) 4th word."""
+
     words: list[str]
     path: Path = field(repr=True, default=None)
     fingerprint: str = field(repr=False, default="")
@@ -332,15 +338,9 @@ def load_ngrams(path: str | Path | None = None) -> NGramData:
 
 
 @dataclass(frozen=True, eq=False)
-class ActivityData:
+class ActivityData(Splits):
     """Activity windows: ``*_x`` (N, T, C) float64, ``*_y`` (N,) int64 0-based labels."""
 
-    train_x: np.ndarray
-    train_y: np.ndarray
-    val_x: np.ndarray
-    val_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
     classes: list[str]
     val_split: str = "random"
     path: Path = field(repr=True, default=None)

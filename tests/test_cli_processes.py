@@ -71,3 +71,39 @@ def test_a_stopped_run_leaves_no_worker_processes(tmp_path, sig):
     while _marked(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _marked(mark) == []
+
+
+class ThreadProbeStore:
+    """Stands in for the store in ``cli.run_all``'s workers: instead of the study's training it
+    runs ``sgd`` on a tiny problem and reports the BLAS threads seen inside a training step."""
+
+    def get(self, config, fingerprint=None):
+        return None
+
+    def get_or_run(self, config, run, progress=True):
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        from mpcore.store import Result
+        from mpcore.train import SGDConfig, sgd
+
+        threadpool_limits(2)  # as if the worker's BLAS had been left at two threads
+        seen = []
+
+        def loss(p, X):
+            seen.append(max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"))
+            return float(np.sum((p["w"] - X) ** 2)), {"w": 2 * (p["w"] - X).sum(0)}
+
+        outside = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        sgd(loss, {"w": np.zeros(3)}, (np.ones((8, 3)),), SGDConfig(lr=0.01, epochs=1, batch_size=4), progress=False)
+        return Result(config, {}, {}, {"blas_threads": seen, "outside": outside, "pid": os.getpid()}, 0.0)
+
+
+def test_parallel_jobs_train_on_one_blas_thread_each():
+    """(BLAS threads x parallel jobs) <= cores: under --jobs 2 every training step sees one thread."""
+    from mpcore import cli
+    from mpcore import experiments as E
+
+    cfgs = [E.sequence_config("rnn", lr, 0) for lr in E.SEQ_LR_GRID] * 2
+    results = cli.run_all(cfgs, ThreadProbeStore(), jobs=2, progress=False)
+    assert len({r.metrics["pid"] for r in results} - {os.getpid()}) >= 1  # really in worker processes
+    assert all(r.metrics["outside"] == 2 and r.metrics["blas_threads"] == [1, 1] for r in results)
