@@ -210,6 +210,11 @@ def language_model_summary(results) -> dict:
     }
 
 
+def max_rise(values) -> float:
+    """The largest increase from one entry to the next (0 when it never rises)."""
+    return float(max(np.max(np.diff(values)), 0.0)) if len(values) > 1 else 0.0
+
+
 def sequence_summary(results, chosen: dict) -> dict:
     """Per cell: validation accuracy for each η (every seed, and their mean), the chosen η, and
     the test accuracy of every seed at that η with mean and sd; the median seed is the one the
@@ -230,6 +235,8 @@ def sequence_summary(results, chosen: dict) -> dict:
             "test_accuracy": mean_sd([r.metrics["test_accuracy"] for r in at_lr]),
             "val_accuracy": mean_sd([r.metrics["val_accuracy"] for r in at_lr]),
             "train_accuracy": mean_sd([r.metrics["train_accuracy"] for r in at_lr]),
+            # stability: the largest rise of validation cross-entropy from one epoch to the next
+            "val_loss_max_rise": mean_sd([max_rise(r.history["val_loss"]) for r in at_lr]),
             "epochs": [r.metrics["epochs"] for r in at_lr],
             "median_seed": median.config.seed,
             "n_params": median.metrics["n_params"],
@@ -413,6 +420,7 @@ def summary_markdown(summary: dict) -> str:
             "chosen η": f("chosen_lr", "g"),
             "test accuracy, mean ± sd (seeds)": lambda e: _pm(e["test_accuracy"]),
             "train accuracy (mean)": lambda e: f"{e['train_accuracy']['mean']:.3f}",
+            "largest epoch-to-epoch rise of validation CE (mean)": lambda e: f"{e['val_loss_max_rise']['mean']:.2f}",
             "parameters": f("n_params", "d"),
             "s / epoch": lambda e: f"{e['seconds_per_epoch']['mean']:.2f}",
             "epochs": lambda e: ", ".join(map(str, e["epochs"]))}, cells)

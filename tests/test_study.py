@@ -160,6 +160,11 @@ def test_choose_lr_uses_mean_validation_accuracy_never_test():
     assert E.choose_lr(tie) == 0.01  # equal accuracy: the lower validation loss
 
 
+def test_max_rise():
+    assert cli.max_rise([1.0, 0.8, 1.3, 1.2, 1.25]) == pytest.approx(0.5)
+    assert cli.max_rise([1.0, 0.9, 0.8]) == 0.0 and cli.max_rise([1.0]) == 0.0
+
+
 def test_median_result_and_sequence_summary():
     rs = [fake("rnn", 0.01, s, 0.5, t) for s, t in [(0, 0.5), (1, 0.7), (2, 0.6)]]
     rs += [fake("rnn", 0.1, s, 0.4, 0.99) for s in (0, 1, 2)]  # another η: not part of the test statistics
