@@ -138,8 +138,11 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
             store.save(result, fps[i])
         results[i] = result
         done[0] += 1
+        left = [cfgs[k] for k in todo if results[k] is None]
+        eta = f"; about {estimate_minutes_left(left, [r for r in results if r is not None], jobs):.0f} min left" \
+            if left else ""
         print(f"  [{done[0]}/{len(todo)}] {cfgs[i].part} {_label(result.config)}: {result.wall_time:.0f} s "
-              f"({(time.perf_counter() - t0) / 60:.1f} min so far)", flush=True)
+              f"({(time.perf_counter() - t0) / 60:.1f} min so far{eta})", flush=True)
 
     if scheduler is not None:
         from dask.distributed import Client, as_completed
@@ -166,6 +169,20 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
         for i in todo:
             finished(i, store.get_or_run(cfgs[i], E.run, progress=progress), save=False)
     return results
+
+
+def estimate_minutes_left(left: list, finished: list, jobs: int) -> float:
+    """Rough time still to go: each config left takes the mean training time of the finished
+    results of its part (of all finished results if none of its part has finished yet),
+    ``jobs`` at a time."""
+    if not finished:
+        return float("nan")
+    overall = np.mean([r.wall_time for r in finished])
+    by_part = {}
+    for r in finished:
+        by_part.setdefault(r.config.part, []).append(r.wall_time)
+    seconds = sum(np.mean(by_part[c.part]) if c.part in by_part else overall for c in left)
+    return seconds / max(jobs, 1) / 60
 
 
 def _label(cfg) -> str:

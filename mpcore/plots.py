@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .models import autoencoder
 
@@ -322,12 +323,14 @@ def autoencoder_figure(result):
 
 
 def top10_figure(candidates, trigram, actual=None):
-    """Horizontal bars of the 10 most likely 4th words."""
+    """Horizontal bars of the 10 most likely 4th words, on a fixed probability axis [0, 1] so that
+    models and contexts compare by eye."""
     words = [w for w, _ in candidates][::-1]
     probs = [p for _, p in candidates][::-1]
     fig, ax = plt.subplots(figsize=(6, 4))
     colors = ["C2" if w == actual else "C0" for w in words]
     ax.barh(words, probs, color=colors)
+    ax.set_xlim(0, 1)
     ax.set_xlabel("probability")
     title = f"“{' '.join(trigram)} ___”"
     if actual is not None:
@@ -348,12 +351,13 @@ def sequence_figure(result):
     axes[0].plot(ep, h["train_loss"], "--", label="train")
     axes[0].plot(ep, h["val_loss"], label="validation")
     axes[0].set_xlabel("epoch")
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("cross-entropy")
     axes[0].legend()
     axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
     for ax, split in zip(axes[1:], ("train", "test")):
         cm = np.asarray(m[f"{split}_confusion"])
-        sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
+        sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 12},
                     xticklabels=m["classes"], yticklabels=m["classes"])
         ax.set_title(f"{split} (accuracy {m[f'{split}_accuracy']:.1%})")
         ax.set_xlabel("predicted")

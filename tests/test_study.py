@@ -224,3 +224,13 @@ def test_top10_is_not_reported_for_a_vocabulary_of_ten_words_or_fewer(tmp_path):
     row = next(line for line in cli.summary_markdown(cli.build_summary([small], data_dir=dd)).splitlines()
                if line.startswith(f"| {D} | {P} |"))
     assert row.split(" | ")[4] == "n/a"  # the top-10 column
+
+
+def test_estimate_of_the_time_left_uses_each_parts_mean():
+    seq = [fake("gru", 0.1, s, 0.5, 0.5) for s in range(2)]
+    for r, t in zip(seq, (100.0, 200.0)):
+        r.wall_time = t
+    left = [E.sequence_config("lstm", 0.1, 0), E.AutoencoderConfig()]
+    # the sequence config: 150 s (its part's mean); the autoencoder: 150 s (no autoencoder yet: overall mean)
+    assert cli.estimate_minutes_left(left, seq, jobs=2) == pytest.approx(300 / 2 / 60)
+    assert cli.estimate_minutes_left(left, seq, jobs=1) == pytest.approx(300 / 60)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid
+from ._bptt import gate_grads, steps_back
 
 GATES = ("z", "r", "h")
 STATE = ("h",)
@@ -44,11 +45,8 @@ def step_backward(dstate, cache):
     da_r = drh * h_prev * r * (1.0 - r)
     dh_prev = dh_t * z + drh * r + da_z @ p["W_hz"].T + da_r @ p["W_hr"].T
     dx = da_z @ p["W_xz"].T + da_r @ p["W_xr"].T + da_h @ p["W_xh"].T
-    grads = {
-        "W_xz": x_t.T @ da_z, "W_hz": h_prev.T @ da_z, "b_z": da_z.sum(0),
-        "W_xr": x_t.T @ da_r, "W_hr": h_prev.T @ da_r, "b_r": da_r.sum(0),
-        "W_xh": x_t.T @ da_h, "W_hh": rh.T @ da_h, "b_h": da_h.sum(0),
-    }
+    grads = {**gate_grads("z", x_t, h_prev, da_z), **gate_grads("r", x_t, h_prev, da_r),
+             **gate_grads("h", x_t, rh, da_h)}
     return dx, (dh_prev,), grads
 
 
@@ -90,10 +88,7 @@ def backward(dH, W_h, Hs, aux, dA, dh_total):
     dh = np.zeros((N, H), dtype=dA.dtype)
     drh = np.empty((N, H), dtype=dA.dtype)
     back = np.empty((2, N, H), dtype=dA.dtype)
-    for t in range(T - 1, -1, -1):
-        dh += dH[t]
-        if dh_total is not None:
-            dh_total[t] = dh
+    for t in steps_back(dH, dh, dh_total):
         np.multiply(dh, K_h[t], out=dA[2, t])
         np.matmul(dA[2, t], W_hT[2], out=drh)  # gradient of r h_{t-1}
         np.multiply(dh, K_z[t], out=dA[0, t])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid
+from ._bptt import gate_grads, steps_back
 
 GATES = ("i", "f", "o", "c")
 STATE = ("h", "c")
@@ -53,9 +54,7 @@ def step_backward(dstate, cache):
     }
     dx = sum(da[g] @ p[f"W_x{g}"].T for g in GATES)
     dh_prev = sum(da[g] @ p[f"W_h{g}"].T for g in GATES)
-    grads = {}
-    for g in GATES:
-        grads[f"W_x{g}"], grads[f"W_h{g}"], grads[f"b_{g}"] = x_t.T @ da[g], h_prev.T @ da[g], da[g].sum(0)
+    grads = {k: v for g in GATES for k, v in gate_grads(g, x_t, h_prev, da[g]).items()}
     return dx, (dh_prev, dc * f), grads
 
 
@@ -102,10 +101,7 @@ def backward(dH, W_h, Hs, aux, dA, dh_total):
     dc = np.zeros((N, H), dtype=dA.dtype)
     tmp = np.empty((N, H), dtype=dA.dtype)
     back = np.empty((4, N, H), dtype=dA.dtype)
-    for t in range(T - 1, -1, -1):
-        dh += dH[t]
-        if dh_total is not None:
-            dh_total[t] = dh
+    for t in steps_back(dH, dh, dh_total):
         np.multiply(dh, Q[t], out=tmp)
         dc += tmp  # dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh² c_t)
         np.multiply(K[:, t], dc, out=dA[:, t])  # i, f, c~ (o is overwritten next)

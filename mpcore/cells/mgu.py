@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid
+from ._bptt import gate_grads, steps_back
 
 GATES = ("f", "h")
 STATE = ("h",)
@@ -43,10 +44,7 @@ def step_backward(dstate, cache):
     da_f = (dh_t * (h_tilde - h_prev) + dfh * h_prev) * f * (1.0 - f)
     dh_prev = dh_t * (1.0 - f) + dfh * f + da_f @ p["W_hf"].T
     dx = da_f @ p["W_xf"].T + da_h @ p["W_xh"].T
-    grads = {
-        "W_xf": x_t.T @ da_f, "W_hf": h_prev.T @ da_f, "b_f": da_f.sum(0),
-        "W_xh": x_t.T @ da_h, "W_hh": fh.T @ da_h, "b_h": da_h.sum(0),
-    }
+    grads = {**gate_grads("f", x_t, h_prev, da_f), **gate_grads("h", x_t, fh, da_h)}
     return dx, (dh_prev,), grads
 
 
@@ -86,10 +84,7 @@ def backward(dH, W_h, Hs, aux, dA, dh_total):
     dh = np.zeros((N, H), dtype=dA.dtype)
     dfh = np.empty((N, H), dtype=dA.dtype)
     tmp = np.empty((N, H), dtype=dA.dtype)
-    for t in range(T - 1, -1, -1):
-        dh += dH[t]
-        if dh_total is not None:
-            dh_total[t] = dh
+    for t in steps_back(dH, dh, dh_total):
         np.multiply(dh, K_h[t], out=dA[1, t])
         np.matmul(dA[1, t], W_hhT, out=dfh)  # gradient of f h_{t-1}
         np.multiply(dh, K_f_dh[t], out=dA[0, t])

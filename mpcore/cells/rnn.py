@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._bptt import gate_grads, steps_back
+
 GATES = ("h",)
 STATE = ("h",)
 FORGET_GATE = None
@@ -29,7 +31,7 @@ def step_backward(dstate, cache):
     (dh_t,) = dstate
     x_t, h_prev, p, h_t = cache
     da = dh_t * (1.0 - h_t**2)
-    grads = {"W_xh": x_t.T @ da, "W_hh": h_prev.T @ da, "b_h": da.sum(0)}
+    grads = gate_grads("h", x_t, h_prev, da)
     return da @ p["W_xh"].T, (da @ p["W_hh"].T,), grads
 
 
@@ -51,10 +53,7 @@ def backward(dH, W_h, Hs, aux, dA, dh_total):
     D = 1.0 - Hs[1:] * Hs[1:]  # tanh'(a_t) for every step at once
     W_hhT = W_h[0].T
     dh = np.zeros_like(dH[0])
-    for t in range(dA.shape[1] - 1, -1, -1):
-        dh += dH[t]
-        if dh_total is not None:
-            dh_total[t] = dh
+    for t in steps_back(dH, dh, dh_total):
         np.multiply(dh, D[t], out=dA[0, t])
         np.matmul(dA[0, t], W_hhT, out=dh)  # dh_{t-1} = da_t W_hh^T
     return Hs[None, :-1]

@@ -1,0 +1,146 @@
+"""Every explorer control, clicked in a real browser: JupyterLab 4 + Debian's Chromium, driven by
+Playwright. Each notebook runs top to bottom in the browser; then each slider, dropdown and
+toggle of its explorer is changed and a new, complete figure must appear, with no error in the
+cell outputs or the browser console.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``; or set ``MPCORE_CHROMIUM``) and the
+``playwright`` package (in the ``dev`` extra). Never ``playwright install``: it downloads a
+browser. Skipped when either is missing. Run alone with ``pytest -m browser``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("MPCORE_CHROMIUM", "/usr/bin/chromium")
+NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+#: The explorer of each notebook and how many controls it has.
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen
+CONTROLS = {"01_sparse_autoencoder.ipynb": 2, "02_word_embeddings.ipynb": 4, "03_sequence_classification.ipynb": 3}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on copies of the committed notebooks (the browser saves nothing back)."""
+    root = tmp_path_factory.mktemp("lab")
+    for nb in CONTROLS:
+        shutil.copy(NOTEBOOKS / nb, root)
+    port = _free_port()
+    log = open(root / "server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+        stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.terminate()
+                pytest.fail(f"JupyterLab did not start: {(root / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+_NEW_FIGURE = """([explorer, before]) => {
+    const imgs = explorer.querySelectorAll('img');
+    const img = imgs[imgs.length - 1];
+    return img !== undefined && img.src !== before && img.complete && img.naturalWidth > 0
+           && explorer.querySelector('progress, .widget-hprogress') === null;
+}"""
+
+
+def _figure(explorer):
+    return explorer.locator("img").last.get_attribute("src")
+
+
+def _change(page, explorer, kind, k):
+    """Move control k of a kind to another value; returns a description."""
+    if kind == "slider":
+        handle = explorer.locator(".noUi-handle").nth(k)
+        handle.focus()
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        return f"slider {k} {'left' if at_max else 'right'}"
+    if kind == "dropdown":
+        select = explorer.locator("select").nth(k)
+        options = select.locator("option").all_text_contents()
+        current = select.evaluate("s => s.options[s.selectedIndex].text")
+        new = next(o for o in options if o != current)
+        select.select_option(label=new)
+        return f"dropdown {k} -> {new}"
+    group = explorer.locator(".widget-toggle-buttons").nth(k)
+    button = group.locator(".widget-toggle-button:not(.mod-active)").first
+    label = button.text_content()
+    button.click()
+    return f"toggle {k} -> {label}"
+
+
+@pytest.mark.parametrize("notebook", list(CONTROLS))
+def test_every_explorer_control_draws_a_new_figure(lab, browser, notebook):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{lab}/lab/tree/{notebook}?reset")  # a fresh workspace: only this notebook open
+    page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return k && k.status === 'idle'; }""", timeout=120_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function("""() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+        return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }""".replace(
+        ".jp-CodeCell", f"{PANEL} .jp-CodeCell"), timeout=600_000)
+    panel = page.locator(PANEL)
+    errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
+    assert errors.count() == 0, errors.first.text_content()
+
+    explorer = panel.locator(".widget-vbox").last
+    kinds = [("slider", k) for k in range(explorer.locator(".noUi-handle").count())]
+    kinds += [("dropdown", k) for k in range(explorer.locator("select").count())]
+    kinds += [("toggle", k) for k in range(explorer.locator(".widget-toggle-buttons").count())]
+    assert len(kinds) == CONTROLS[notebook], kinds
+    page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), ""], timeout=60_000)  # the first figure
+    for kind, k in kinds:
+        before = _figure(explorer)
+        what = _change(page, explorer, kind, k)
+        try:
+            page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), before], timeout=60_000)
+        except sync_api.TimeoutError:
+            pytest.fail(f"{notebook}: {what} drew no new figure")
+    assert errors.count() == 0, errors.first.text_content()
+    assert console_errors == []
+    page.close()
