@@ -234,3 +234,17 @@ def test_estimate_of_the_time_left_uses_each_parts_mean():
     # the sequence config: 150 s (its part's mean); the autoencoder: 150 s (no autoencoder yet: overall mean)
     assert cli.estimate_minutes_left(left, seq, jobs=2) == pytest.approx(300 / 2 / 60)
     assert cli.estimate_minutes_left(left, seq, jobs=1) == pytest.approx(300 / 60)
+
+
+def test_standardizer_warns_about_a_constant_channel_and_never_makes_nan():
+    from mpcore.data import ActivityData
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 5, 3))
+    X[:, :, 1] = 7.0  # a dead sensor axis
+    act = ActivityData(X, np.zeros(10, int), X[:2], np.zeros(2, int), X[:2], np.zeros(2, int), ["a"])
+    with pytest.warns(UserWarning, match=r"channel\(s\) \[1\] are constant"):
+        mu, sd = E.standardizer(act)
+    Z = (X - mu) / sd
+    assert np.isfinite(Z).all() and np.all(Z[:, :, 1] == 0) and sd[1] == 1.0
+    np.testing.assert_allclose(Z[:, :, [0, 2]].std(axis=(0, 1)), 1.0)
