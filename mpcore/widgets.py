@@ -9,6 +9,9 @@ figure last drawn -- which is how the tests check that moving a slider replots.
 
 from __future__ import annotations
 
+import base64
+import io
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -25,8 +28,10 @@ class Explorer(W.VBox):
     def __init__(self, controls: dict, render, title: str = ""):
         self.controls = controls
         self.render = render
+        self.title = title
         self.output = W.Output()
         self.figure = None
+        self._png = None
         self.status = W.HTML()
         box = W.HBox(list(controls.values()))
         super().__init__([W.HTML(f"<b>{title}</b>") if title else W.HTML(), box, self.status, self.output])
@@ -46,9 +51,25 @@ class Explorer(W.VBox):
         with self.output:
             fig = self.render(**self.values())
             if isinstance(fig, plt.Figure):
+                png = io.BytesIO()
+                fig.savefig(png, format="png", bbox_inches="tight")
+                self._png = base64.b64encode(png.getvalue()).decode()
                 display(fig)
                 plt.close(fig)
         self.figure = fig
+
+    def __repr__(self) -> str:
+        return (f"Explorer '{self.title}' with controls {', '.join(self.controls)}: run the notebook to use it "
+                f"(the image shows its first view)")
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus a PNG of the current figure and a plain-text line: where widgets
+        cannot run (GitHub, nbviewer, a notebook not yet run) the figure still shows."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        if self._png is not None:
+            bundle["image/png"] = self._png
+        return bundle
 
 
 def _store(store):

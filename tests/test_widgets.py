@@ -50,6 +50,23 @@ def test_language_model_explorer_replots(store):
     assert bar_widths(ex.figure) != after
 
 
+def test_explorer_output_carries_a_png_of_its_figure_for_places_without_widgets(store):
+    """GitHub and nbviewer cannot run widgets: the committed output must still show the figure."""
+    import base64
+    import io
+
+    import matplotlib.image
+
+    ex = widgets.language_model_explorer(store=store, epochs=1, n_train=3000)
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget, where it can run
+    assert bundle["text/plain"].startswith("Explorer 'Language model") and "w1, w2, w3" in bundle["text/plain"]
+    first = matplotlib.image.imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
+    assert first.shape[0] > 200 and first.shape[1] > 300 and first.std() > 0  # a real picture, not blank
+    ex.controls["w3"].value = "war"
+    assert ex._repr_mimebundle_()["image/png"] != bundle["image/png"]  # it follows the controls
+
+
 def test_sequence_explorer_replots(store):
     ex = widgets.sequence_explorer(store=store, lr=0.1, n_hidden=8, epochs=1, n_train=64)
     loss_before = ex.figure.axes[0].lines[0].get_ydata().copy()
