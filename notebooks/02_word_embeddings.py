@@ -242,8 +242,10 @@ plt.show()
 # %% [markdown]
 # ## 6. Explore
 #
-# Pick a model size and three words; the bars show the ten most likely next words.
-# The default view:
+# Pick a model size and three words; the bars show the ten most likely next words, on the
+# same probability axis for every choice. Try it: keep the context *the united states* and step
+# through the three sizes to see how sure each model is of the next word; then change *states*
+# to *war* or *people* and watch the guesses follow the context. The default view:
 
 # %%
 default = language_model.top_k_words(best.params, ng.words, ["the", "united", "states"], k=10)
