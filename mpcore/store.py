@@ -159,9 +159,9 @@ class Store:
             raise StoreError(f"{js}: not a readable mpcore result ({e})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
             raise StoreError(f"{js}: not an mpcore result of format {FORMAT} with key {key}")
+        ignored = ("data_dir", *config.unused())  # fields that do not change the result
         if meta.get("schema") != config.schema or not isinstance(meta.get("config"), dict) or \
-                {k: v for k, v in meta["config"].items() if k != "data_dir"} != \
-                {k: v for k, v in config_json(config).items() if k != "data_dir"}:
+                {k: v for k, v in meta["config"].items() if k not in ignored} != used_fields(config):
             raise StoreError(f"{js}: its config or schema is not the one asked for (written by another mpcore?)")
         metrics = meta.get("metrics")
         missing = [m for m in config.metric_names if not isinstance(metrics, dict) or m not in metrics]

@@ -14,7 +14,8 @@
 Training that diverges stops with :class:`TrainingDiverged` at the first sign: a NaN or
 infinite mini-batch loss, non-finite weights after an epoch, or an epoch whose mean training
 loss exceeds ``DIVERGENCE_FACTOR`` times the loss of the very first mini-batch (the loss at the
-initial weights, about chance level) -- healthy training never comes near that. The exception
+initial weights, about chance level; 1 if that is smaller) -- healthy training never comes near
+that. The exception
 carries the weights of the best completed epoch (the initial weights if none completed), the
 history, and a message that says what was seen and what to try.
 """
@@ -171,8 +172,8 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
             if not np.isfinite(loss):
                 raise _diverged(desc, f"the mini-batch loss became {loss} at step {step + 1} of epoch {epoch + 1}",
                                 config, best if best is not None else initial, hist)
-            if reference is None:
-                reference = abs(float(loss))
+            if reference is None:  # a loss that starts near 0 is compared with 1 instead
+                reference = max(abs(float(loss)), 1.0)
             total += loss * len(idx)
             if config.clip_norm is not None:
                 norm = _global_norm(grads)
@@ -194,7 +195,8 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
             raise _diverged(desc, f"the weights became non-finite in epoch {epoch + 1}", config, kept, hist)
         if total / N > DIVERGENCE_FACTOR * reference:
             raise _diverged(desc, f"the mean training loss of epoch {epoch + 1} is {total / N:.4g}, more than "
-                            f"{DIVERGENCE_FACTOR:g}x the first mini-batch's {reference:.4g}", config, kept, hist)
+                            f"{DIVERGENCE_FACTOR:g}x {reference:.4g} (the first mini-batch's loss, at least 1)",
+                            config, kept, hist)
         metrics = validate(averaged) if validate is not None else {"loss": total / N}
         val_loss = float(metrics["loss"])
         hist.val_loss.append(val_loss)

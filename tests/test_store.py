@@ -1,6 +1,7 @@
 """Results store: stable keys, atomic writes, corrupt and foreign files, concurrent writers."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ def test_key_is_stable_and_data_dependent(tmp_path):
     assert config_key(E.SequenceConfig(cell="gru"), FP) != config_key(E.SequenceConfig(cell="lstm"), FP)
 
 
-def test_key_ignores_unused_fields_and_follows_the_schema(monkeypatch):
+def test_key_ignores_unused_fields_and_follows_the_schema(tmp_path, monkeypatch):
     cfg = E.AutoencoderConfig(n_hidden=16)
     # L-BFGS never reads the SGD settings: changing them must not orphan a stored result ...
     assert config_key(E.AutoencoderConfig(n_hidden=16, sgd=SGDConfig(lr=0.5)), FP) == config_key(cfg, FP)
@@ -40,6 +41,11 @@ def test_key_ignores_unused_fields_and_follows_the_schema(monkeypatch):
         config_key(sgd_cfg, FP)
     assert config_key(E.AutoencoderConfig(n_hidden=16, solver="sgd", maxiter=7), FP) == config_key(sgd_cfg, FP)
     old = config_key(cfg, FP)
+    store = Store(tmp_path)
+    store.save(fake_result(cfg), FP)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # found as it is: no "ignoring store entry" warning
+        assert store.get(E.AutoencoderConfig(n_hidden=16, sgd=SGDConfig(lr=0.5)), FP) is not None
     monkeypatch.setattr(E.AutoencoderConfig, "schema", E.AutoencoderConfig.schema + 1)
     assert config_key(cfg, FP) != old  # a new results schema retires the old results
 
