@@ -1,6 +1,6 @@
 """Re-execute the notebooks from their jupytext sources, in the mode nbval tests them.
 
-    python scripts/execute_notebooks.py            # all three
+    python scripts/execute_notebooks.py            # all of them
     python scripts/execute_notebooks.py 02         # those whose name contains "02"
 
 For each ``notebooks/NN_*.py`` (the reviewable source): write the paired ``.ipynb``, execute it
@@ -15,13 +15,22 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 
 
 def execute(source: Path) -> Path:
-    nb = jupytext.read(source)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    for attempt in (1, 2):
+        nb = jupytext.read(source)
+        try:
+            NotebookClient(nb, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+            break
+        except DeadKernelError:  # seen here now and then while the kernel starts: try once more
+            if attempt == 2:
+                raise
+            print(f"{source.name}: the kernel died; running it again", file=sys.stderr, flush=True)
     nb.metadata.pop("widgets", None)
     target = source.with_suffix(".ipynb")
     nbformat.write(nb, target)
