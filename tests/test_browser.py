@@ -46,12 +46,18 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     for nb in CONTROLS:
         shutil.copy(NOTEBOOKS / nb, root)
+    # every cell stays in the page (JupyterLab 4 otherwise leaves off-screen cells out of the DOM)
+    settings = tmp_path_factory.mktemp("settings")
+    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}')
     port = _free_port()
     log = open(root / "server.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
          "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
+         f"--LabApp.user_settings_dir={settings}"],
         stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
