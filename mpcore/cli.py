@@ -496,19 +496,44 @@ def check_data_dir(data_dir: Path, parts) -> None:
                          f"use --parts to run only some)")
 
 
-def check_writable(path: Path, option: str) -> None:
+def check_writable(path: Path, option: str, command: str = "reproduce") -> None:
     """Fail before any work if folder ``path`` cannot be created or written (SystemExit, status 2)."""
     import tempfile
 
     if path.exists() and not path.is_dir():
-        raise SystemExit(f"mpcore reproduce: {option} {path} is a file, not a folder: choose another path")
+        raise SystemExit(f"mpcore {command}: {option} {path} is a file, not a folder: choose another path")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as e:
-        raise SystemExit(f"mpcore reproduce: cannot write to {option} {path} ({e.strerror or e}): choose a folder you "
+        raise SystemExit(f"mpcore {command}: cannot write to {option} {path} ({e.strerror or e}): choose a folder you "
                          f"can write to") from None
+
+
+def classroom(out: Path, notebooks: Path | None) -> int:
+    """``mpcore classroom``: the nbgrader course folder (:mod:`mpcore.classroom`)."""
+    import importlib.util
+
+    if importlib.util.find_spec("nbgrader") is None:
+        print("mpcore classroom: nbgrader is not installed; install the classroom extra: "
+              "pip install -e \".[classroom]\"", file=sys.stderr)
+        return 2
+    from . import classroom as C
+
+    try:
+        check_writable(out, "--out", "classroom")
+        print(f"mpcore classroom: generating the student version with nbgrader in {out}/ ...", flush=True)
+        release = C.build(out, notebooks)
+    except SystemExit as e:
+        print(e, file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"mpcore classroom: {e}", file=sys.stderr)
+        return 2
+    print(f"instructor notebooks: {out / 'source' / C.ASSIGNMENT}/\nstudent notebooks:    {release}/\n"
+          f"nbgrader course:      {out}/ (nbgrader_config.py, gradebook.db); see README, 'Teaching with mpcore'")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -525,7 +550,13 @@ def main(argv=None) -> int:
     rep.add_argument("--store", type=Path, default=None,
                      help="results store folder (default: shipped results, then the user cache or $MPCORE_CACHE_DIR)")
     rep.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    cls = sub.add_parser("classroom", help="build the student and instructor notebooks (nbgrader course folder)")
+    cls.add_argument("--out", type=Path, default=Path("classroom"), help="course folder to write (default: classroom)")
+    cls.add_argument("--notebooks", type=Path, default=None,
+                     help="folder with the walkthrough notebooks (default: the checkout's notebooks/)")
     args = parser.parse_args(argv)
+    if args.command == "classroom":
+        return classroom(args.out, args.notebooks)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
     if args.data_dir is not None:

@@ -34,7 +34,7 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import data, plots, widgets
+from mpcore import data, exercises, plots, widgets
 from mpcore import experiments as E
 from mpcore.gradcheck import check_gradients
 from mpcore.models import autoencoder
@@ -115,6 +115,32 @@ for name, x in [("course recipe", gray), ("whitened", white)]:
 # ε equalises the strong directions and damps the weak ones rather than amplifying them.
 
 # %% [markdown]
+# ### Exercise 1 (2 points): ZCA whitening
+#
+# Complete `zca_whiten`: given mean-removed patches `Y` (N × D, one patch per row) and ε, return
+# the whitened patches $YZ$ with $Z$ as defined above (`np.linalg.eigh` gives $s$ and $U$ of the
+# symmetric matrix Σ; clip tiny negative eigenvalues at 0). The check compares your result with
+# `mpcore.data.zca_matrix` for two values of ε.
+
+# %% tags=["solution:zca_whiten"]
+def zca_whiten(Y, epsilon):
+    """ZCA-whitened rows of Y (N, D): Y Z with Z = U diag(1 / sqrt(s + ε s̄)) U^T."""
+    ### BEGIN SOLUTION
+    sigma = Y.T @ Y / len(Y)
+    s, U = np.linalg.eigh(sigma)
+    s = np.clip(s, 0, None)
+    Z = (U / np.sqrt(s + epsilon * s.mean())) @ U.T
+    return Y @ Z
+    ### END SOLUTION
+
+
+# %% tags=["check:zca_whiten"]
+zca_whiten_passed = exercises.check("zca_whiten", zca_whiten)
+### BEGIN HIDDEN TESTS
+assert zca_whiten_passed, "zca_whiten: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 2. The cost and its gradient
 #
 # With the patches as rows of $X$ (N × 256), hidden activations
@@ -134,6 +160,67 @@ for name, x in [("course recipe", gray), ("whitened", white)]:
 #    + \tfrac{1-\rho}{1-\hat\rho}\big)\Big) \odot a (1 - a), \qquad
 #    \nabla_{W_1} J = X^\top \delta_1 + \lambda W_1 .$$
 #
+# ### Exercise 2 (2 points): the sparsity penalty
+#
+# Complete `kl_sparsity`: return $\sum_j \mathrm{KL}(\rho \,\Vert\, \hat\rho_j)$ and its gradient
+# with respect to the vector $\hat\rho$ — the term $-\rho/\hat\rho + (1-\rho)/(1-\hat\rho)$ of
+# $\delta_1$ above, before the factor β/N. The check compares both with mpcore and the
+# gradient with finite differences of your own penalty.
+
+# %% tags=["solution:kl_sparsity"]
+def kl_sparsity(rho, rho_hat):
+    """Σ_j KL(ρ ‖ ρ̂_j) (a float) and its gradient with respect to rho_hat (H,)."""
+    ### BEGIN SOLUTION
+    kl = np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+    dkl = -rho / rho_hat + (1 - rho) / (1 - rho_hat)
+    return kl, dkl
+    ### END SOLUTION
+
+
+# %% tags=["check:kl_sparsity"]
+kl_sparsity_passed = exercises.check("kl_sparsity", kl_sparsity)
+### BEGIN HIDDEN TESTS
+assert kl_sparsity_passed, "kl_sparsity: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3 (3 points): the cost and its backward pass
+#
+# Complete `autoencoder_cost`: the forward pass, the cost $J$ and the gradients of $J$ with
+# respect to `W1`, `b1`, `W2`, `b2` (same shapes as the parameters), from the equations above.
+# Weights are `(in, out)`: $W_1$ is 256 × $L_{hid}$. Use mpcore's `autoencoder.sparsity_penalty`
+# (the same as Exercise 2) so that this exercise stands on its own. The check compares with
+# mpcore and with finite differences on a network of 6 inputs and 4 hidden units.
+
+# %% tags=["solution:autoencoder_cost"]
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def autoencoder_cost(params, X, lam, beta, rho):
+    """Cost J (a float) and {"W1", "b1", "W2", "b2": gradient}, for patches X (N, D)."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    N = len(X)
+    ### BEGIN SOLUTION
+    a = sigmoid(X @ W1 + b1)
+    X_hat = sigmoid(a @ W2 + b2)
+    rho_hat = a.mean(axis=0)
+    kl, dkl = autoencoder.sparsity_penalty(rho, rho_hat)
+    J = 0.5 * np.sum((X_hat - X) ** 2) / N + 0.5 * lam * (np.sum(W1**2) + np.sum(W2**2)) + beta * kl
+    delta2 = (X_hat - X) * X_hat * (1 - X_hat) / N
+    delta1 = (delta2 @ W2.T + beta / N * dkl) * a * (1 - a)
+    return J, {"W1": X.T @ delta1 + lam * W1, "b1": delta1.sum(axis=0),
+               "W2": a.T @ delta2 + lam * W2, "b2": delta2.sum(axis=0)}
+    ### END SOLUTION
+
+
+# %% tags=["check:autoencoder_cost"]
+autoencoder_cost_passed = exercises.check("autoencoder_cost", autoencoder_cost)
+### BEGIN HIDDEN TESTS
+assert autoencoder_cost_passed, "autoencoder_cost: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
 # This is the code that implements it, read from `mpcore/models/autoencoder.py` itself
 # (layers are forward/backward pairs from `mpcore/layers.py`):
 
@@ -312,6 +399,32 @@ for (h, lam), r in grid.items():
 #   are also more alike (redundancy grows with $L_{hid}$), and the train/held-out gap grows a
 #   little.
 #
+# **Question A (1 point).** In the grid, the right-hand column (the largest λ) shows almost the
+# same faint pattern in every unit and reconstructs no better than the mean patch. Using the
+# cost $J$, explain why a large enough λ switches the hidden layer off.
+
+# %% [markdown] tags=["answer:question_lambda"]
+# **Answer.** Weight decay adds $\frac{\lambda}{2}\lVert W\rVert^2$ to $J$. Using the hidden layer costs
+# weights: reconstruction improves only if the units' weights are large enough to carry the
+# patch's structure. When λ is so large that the decay term grows faster than the
+# reconstruction error falls, the minimum of $J$ has tiny weights; then every unit's input is
+# close to its bias, all units respond almost alike (redundancy ≈ 1), and the output is close
+# to the mean patch, which the biases alone can produce.
+
+# %% [markdown]
+# **Question B (1 point).** Without whitening (the figure in section 4) the features are broader
+# and smoother than with it. Why does equalising the variance of the principal directions
+# lead to localised edges?
+
+# %% [markdown] tags=["answer:question_whitening"]
+# **Answer.** The reconstruction error is dominated by the directions with the most variance.
+# In raw patches those are the smooth, low-frequency directions (the spectrum falls like
+# $1/f^2$), so the units spend themselves on broad brightness gradients. After whitening every
+# direction up to ε carries about the same variance, so the units must also explain the
+# high-frequency structure; with few active units per patch (sparsity), the cheapest such
+# code is a set of localised, oriented edges, which natural images are made of.
+
+# %% [markdown]
 # ## 7. Explore
 #
 # Move λ from 10⁻⁴ up to 3·10⁻⁴ and watch the features vanish, or down to 3·10⁻⁵ and watch

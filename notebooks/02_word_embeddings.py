@@ -29,8 +29,8 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 
+from mpcore import exercises, layers, metrics, plots, widgets
 from mpcore import experiments as E
-from mpcore import layers, metrics, plots, widgets
 from mpcore.gradcheck import check_gradients
 from mpcore.models import language_model
 from mpcore.store import Store
@@ -105,6 +105,79 @@ contexts = np.array([[1, 1, 2], [3, 1, 1], [0, 4, 7]])
 targets = np.array([2, 5, 1])
 errors = check_gradients(lambda p: language_model.loss_and_grads(p, contexts, targets), small)
 print("largest relative error below 1e-6:", max(errors.values()) < 1e-6)
+
+# %% [markdown]
+# **Sanity check** (do this before training any classifier): at initialisation the weights are
+# small, so the softmax is close to uniform and the loss should be close to $\ln V$. A loss far
+# from it means a bug in the forward pass or a bad initialisation.
+
+# %%
+untrained_loss, _ = language_model.loss_and_grads(params, ng.train_x[:2000], ng.train_y[:2000])
+print(f"untrained loss {untrained_loss:.2f}, ln V = ln {ng.n_words} = {np.log(ng.n_words):.2f}")
+
+# %% [markdown]
+# ### Exercise 1 (2 points): softmax cross-entropy
+#
+# Complete `softmax_cross_entropy`: given scores (N × V) and integer targets y (N,), return the
+# mean cross-entropy $J = -\frac1N \sum_n \log p_{n, y_n}$ of $p = \mathrm{softmax}(s)$ and its
+# gradient $\delta_s = (p - Y)/N$. Subtract each row's maximum before `np.exp`: the check also
+# feeds scores near 800, where $e^{800}$ overflows.
+
+# %% tags=["solution:softmax_cross_entropy"]
+def softmax_cross_entropy(scores, y):
+    """Mean cross-entropy (a float) and its gradient with respect to scores (N, V)."""
+    N = len(y)
+    ### BEGIN SOLUTION
+    z = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    p[np.arange(N), y] -= 1
+    return loss, p / N
+    ### END SOLUTION
+
+
+# %% tags=["check:softmax_cross_entropy"]
+softmax_cross_entropy_passed = exercises.check("softmax_cross_entropy", softmax_cross_entropy)
+### BEGIN HIDDEN TESTS
+assert softmax_cross_entropy_passed, "softmax_cross_entropy: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2 (2 points): the embedding gradient
+#
+# Complete `embedding_backward`: given the gradient `dout` (N × K × D) with respect to the
+# looked-up rows `R[idx]` and the word indices `idx` (N × K), return $\nabla R$ (V × D), adding
+# the contributions of every occurrence of a word. The check uses contexts in which words repeat.
+
+# %% tags=["solution:embedding_backward"]
+def embedding_backward(dout, idx, V):
+    """dR (V, D): row v is the sum of dout over every position where word v was looked up."""
+    dR = np.zeros((V, dout.shape[-1]))
+    ### BEGIN SOLUTION
+    np.add.at(dR, idx, dout)
+    ### END SOLUTION
+    return dR
+
+
+# %% tags=["check:embedding_backward"]
+embedding_backward_passed = exercises.check("embedding_backward", embedding_backward)
+### BEGIN HIDDEN TESTS
+assert embedding_backward_passed, "embedding_backward: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Question A (1 point).** Suppose each context position had its own embedding matrix. A word
+# that appears almost only in the third position of the training trigrams now shows up in the
+# first position of a test trigram. What does the model know about it there, and why does one
+# shared matrix avoid the problem?
+
+# %% [markdown] tags=["answer:question_shared_embedding"]
+# **Answer.** With one matrix per position, the word's row in the first-position matrix was
+# almost never looked up in training, so it received almost no gradient and is still close to
+# its random initial value: in that position the model knows nothing about the word. With one
+# shared matrix every occurrence, in any position, trains the same row, so the vector learned
+# from the third position is used in the first too (and each row gets three times the signal).
 
 # %% [markdown]
 # ## 3. Training three sizes
@@ -218,6 +291,40 @@ for j in picks:
 # * *we will continue …* — *to*, with most of the probability, and right again: when the
 #   grammar leaves one choice the model is confident.
 #
+# %% [markdown]
+# ### Exercise 3 (1 point): the k most likely words
+#
+# `language_model.top_k_words` above ranks the vocabulary by predicted probability. Complete
+# `top_k`: given probabilities (N × V), return the indices (N × k) of each row's k most probable
+# words, most probable first.
+
+# %% tags=["solution:top_k"]
+def top_k(proba, k):
+    """Indices (N, k) of the k largest entries of each row of proba, largest first."""
+    ### BEGIN SOLUTION
+    return np.argsort(-proba, axis=1)[:, :k]
+    ### END SOLUTION
+
+
+# %% tags=["check:top_k"]
+top_k_passed = exercises.check("top_k", top_k)
+### BEGIN HIDDEN TESTS
+assert top_k_passed, "top_k: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Question B (1 point).** In the table of section 3 the gap between validation and training
+# cross-entropy grows with the model's size. Why, and what in this training recipe keeps the
+# largest model from overfitting further?
+
+# %% [markdown] tags=["answer:question_gap"]
+# **Answer.** A larger model (bigger D and P) has more parameters and can fit the particular
+# 4-grams it is trained on, including their accidents, better than it can predict new ones;
+# the smallest model cannot even fit the training set closely, so it has little to overfit
+# with. Early stopping on the validation cross-entropy keeps the weights of the epoch where the
+# validation loss was lowest, so training beyond that point, where the training loss still
+# falls but the validation loss does not, is discarded.
+
 # %% [markdown]
 # ## 5. The embeddings
 #

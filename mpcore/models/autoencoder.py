@@ -102,18 +102,34 @@ def loss_and_grads(params: dict, X: np.ndarray, *, lam: float, beta: float, rho:
     err = X_hat - X
     reconstruction = 0.5 * np.einsum("ij,ij->", err, err) / N
     decay = 0.5 * lam * (np.einsum("ij,ij->", W1, W1) + np.einsum("ij,ij->", W2, W2))
-    with np.errstate(divide="ignore"):
-        kl = np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+    kl, dkl = sparsity_penalty(rho, rho_hat)
     loss = float(reconstruction + decay + beta * kl)
 
     dz2 = sigmoid_backward(err / N, sig2)
     da, dW2, db2 = affine_backward(dz2, aff2)
-    with np.errstate(divide="ignore"):
-        da += (beta / N) * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    da += (beta / N) * dkl  # every example's activation moves ρ̂ by 1/N
     dz1 = sigmoid_backward(da, sig1)
     _, dW1, db1 = affine_backward(dz1, aff1)
     grads = {"W1": dW1 + lam * W1, "b1": db1, "W2": dW2 + lam * W2, "b2": db2}
     return loss, grads
+
+
+def sparsity_penalty(rho: float, rho_hat: np.ndarray):
+    """The sparsity term :math:`\\sum_j \\mathrm{KL}(\\rho \\Vert \\hat\\rho_j)` and its gradient.
+
+    .. math::
+        \\mathrm{KL}(\\rho \\Vert \\hat\\rho_j) = \\rho \\log\\frac{\\rho}{\\hat\\rho_j}
+            + (1 - \\rho) \\log\\frac{1 - \\rho}{1 - \\hat\\rho_j}, \\qquad
+        \\frac{\\partial}{\\partial \\hat\\rho_j} = -\\frac{\\rho}{\\hat\\rho_j} + \\frac{1 - \\rho}{1 - \\hat\\rho_j}
+
+    Parameters: ``rho`` the target in (0, 1); ``rho_hat`` (H,) mean activations in [0, 1]
+    (a unit that is always 0 or 1 gives an infinite penalty).
+    Returns (penalty: float, gradient with respect to ``rho_hat``: (H,)).
+    """
+    with np.errstate(divide="ignore"):
+        kl = np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+        dkl = -rho / rho_hat + (1 - rho) / (1 - rho_hat)
+    return float(kl), dkl
 
 
 def hidden_features(params: dict) -> np.ndarray:

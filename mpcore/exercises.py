@@ -1,0 +1,220 @@
+"""Checks for the exercises in the notebooks (the classroom edition, ``python -m mpcore classroom``).
+
+Each exercise is a function the student completes in a notebook; ``check(name, function)`` runs
+it on small float64 inputs with a fixed seed and compares
+
+* every output with mpcore's own implementation (the *reference*), and
+* every gradient it returns with central finite differences of the student's own function
+  (so a wrong gradient is caught even when it "matches" a wrong value),
+
+then prints one line per quantity -- which one is wrong and by how much -- and returns True when
+all agree to a relative error below :data:`TOLERANCE`. A function that still raises
+``NotImplementedError`` gets a short note instead; nothing raises, so "Run all" always reaches
+the end of the notebook (the notebooks themselves use mpcore's implementation throughout).
+
+    >>> from mpcore import exercises
+    >>> exercises.check("softmax_cross_entropy", my_softmax_cross_entropy)   # doctest: +SKIP
+    softmax_cross_entropy: loss matches mpcore (relative error 0.0e+00) ✓
+    ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import cells, data, recurrent
+from .gradcheck import numerical_gradient, relative_error
+from .layers import embedding_backward, softmax_cross_entropy
+from .models import autoencoder
+
+#: Largest relative error that passes (float64, central differences with h = 1e-5).
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its notebook, what it asks, its points, and the comparison it runs."""
+
+    notebook: str
+    title: str
+    points: int
+    compare: Callable  # student function -> list of (what is compared, relative error)
+
+
+def _fd(f, x):
+    """Central-difference gradient of the scalar ``f()`` with respect to ``x`` (changed in place and restored)."""
+    return numerical_gradient(f, x)
+
+
+# -- Part 1: the sparse autoencoder ----------------------------------------------------------------
+
+
+def _kl_sparsity(fn):
+    rng = np.random.default_rng(0)
+    rho, rho_hat = 0.05, rng.uniform(0.01, 0.5, 7)
+    kl, dkl = fn(rho, rho_hat.copy())
+    ref_kl, ref_dkl = autoencoder.sparsity_penalty(rho, rho_hat)
+    x = rho_hat.copy()
+    return [("penalty Σ KL(ρ‖ρ̂_j) vs mpcore", relative_error(kl, ref_kl)),
+            ("gradient dKL/dρ̂ vs mpcore", relative_error(dkl, ref_dkl)),
+            ("gradient dKL/dρ̂ vs finite differences", relative_error(dkl, _fd(lambda: fn(rho, x)[0], x)))]
+
+
+def _small_autoencoder():
+    rng = np.random.default_rng(1)
+    return autoencoder.init_params(6, 4, rng), rng.uniform(0.1, 0.9, (9, 6))
+
+
+def _autoencoder_cost(fn):
+    params, X = _small_autoencoder()
+    hyper = dict(lam=1e-2, beta=3.0, rho=0.1)
+    J, grads = fn({k: v.copy() for k, v in params.items()}, X, **hyper)
+    ref_J, ref_grads = autoencoder.loss_and_grads(params, X, **hyper)
+    out = [("cost J vs mpcore", relative_error(J, ref_J))]
+    p = {k: v.copy() for k, v in params.items()}
+    for k in params:
+        out.append((f"gradient d J/d {k} vs mpcore", relative_error(grads[k], ref_grads[k])))
+        out.append((f"gradient d J/d {k} vs finite differences",
+                    relative_error(grads[k], _fd(lambda: fn(p, X, **hyper)[0], p[k]))))
+    return out
+
+
+def _zca_whiten(fn):
+    rng = np.random.default_rng(2)
+    Y = rng.standard_normal((200, 5)) @ rng.standard_normal((5, 5))  # correlated columns
+    Y -= Y.mean(axis=1, keepdims=True)
+    out = []
+    for eps in (0.1, 1e-3):
+        ref = Y @ data.zca_matrix(Y, eps)
+        out.append((f"whitened patches, ε = {eps:g}, vs mpcore", relative_error(fn(Y.copy(), eps), ref)))
+    return out
+
+
+# -- Part 2: the language model --------------------------------------------------------------------
+
+
+def _softmax_cross_entropy(fn):
+    rng = np.random.default_rng(3)
+    scores, y = rng.standard_normal((6, 5)) * 3, rng.integers(0, 5, 6)
+    loss, dscores = fn(scores.copy(), y)
+    ref_loss, ref_d = softmax_cross_entropy(scores, y)
+    s = scores.copy()
+    big = scores + 800.0  # a softmax that is not shifted overflows here
+    return [("loss vs mpcore", relative_error(loss, ref_loss)),
+            ("dL/dscores vs mpcore", relative_error(dscores, ref_d)),
+            ("dL/dscores vs finite differences", relative_error(dscores, _fd(lambda: fn(s, y)[0], s))),
+            ("loss for scores + 800 (numerical stability) vs mpcore",
+             relative_error(fn(big, y)[0], softmax_cross_entropy(big, y)[0]))]
+
+
+def _embedding_backward(fn):
+    rng = np.random.default_rng(4)
+    V, D = 8, 3
+    idx = np.array([[1, 4, 1], [4, 4, 7], [0, 2, 1]])  # words 1 and 4 occur several times
+    dout = rng.standard_normal((3, 3, D))
+    dR = np.asarray(fn(dout.copy(), idx, V), dtype=np.float64)
+    ref = embedding_backward(dout, (idx, V))
+    out = [("dR (all rows) vs mpcore", relative_error(dR, ref))]
+    repeated = [v for v in range(V) if np.count_nonzero(idx == v) > 1]
+    out.append((f"dR rows of the repeated words {repeated} vs mpcore", relative_error(dR[repeated], ref[repeated])))
+    return out
+
+
+def _top_k(fn):
+    rng = np.random.default_rng(5)
+    proba = rng.dirichlet(np.ones(9), size=4)
+    got = np.asarray(fn(proba.copy(), 3))
+    ref = np.argsort(-proba, axis=1)[:, :3]
+    wrong = np.mean(got != ref) if got.shape == ref.shape else 1.0
+    return [("indices of the 3 most probable words, most probable first (share wrong)", float(wrong))]
+
+
+# -- Part 3: recurrent networks --------------------------------------------------------------------
+
+
+def _step_case(cell):
+    """Small float64 inputs for one step of ``cell``: x_t, state, params, and a random upstream gradient."""
+    rng = np.random.default_rng(6)
+    C, H, N = 3, 4, 2
+    p = {k: rng.standard_normal(shape) * 0.5 for k, shape in
+         ((f"W_x{g}", (C, H)) for g in cells.get(cell).GATES)}
+    p.update({f"W_h{g}": rng.standard_normal((H, H)) * 0.5 for g in cells.get(cell).GATES})
+    p.update({f"b_{g}": rng.standard_normal(H) * 0.1 for g in cells.get(cell).GATES})
+    x = rng.standard_normal((N, C))
+    state = tuple(rng.standard_normal((N, H)) * 0.5 for _ in cells.get(cell).STATE)
+    upstream = tuple(rng.standard_normal((N, H)) for _ in cells.get(cell).STATE)
+    return x, state, p, upstream
+
+
+def _step_backward(cell, fn):
+    module = cells.get(cell)
+    x, state, p, upstream = _step_case(cell)
+    _, cache = module.step_forward(x, state, p)
+    dx, dstate_prev, grads = fn(upstream, cache)
+    ref_dx, ref_dstate, ref_grads = module.step_backward(upstream, cache)
+
+    def L():  # the scalar whose gradient the upstream (dh_t, dc_t) is: Σ upstream ⊙ new state
+        new_state, _ = module.step_forward(x, state, p)
+        return sum(float(np.sum(u * s)) for u, s in zip(upstream, new_state))
+
+    out = [("dx_t vs mpcore", relative_error(dx, ref_dx)),
+           ("dx_t vs finite differences", relative_error(dx, _fd(L, x)))]
+    for name, d, ref, s in zip(module.STATE, dstate_prev, ref_dstate, state):
+        out.append((f"d{name}_(t-1) vs mpcore", relative_error(d, ref)))
+        out.append((f"d{name}_(t-1) vs finite differences", relative_error(d, _fd(L, s))))
+    for k in p:
+        out.append((f"d{k} vs mpcore", relative_error(grads[k], ref_grads[k])))
+    return out
+
+
+def _bptt(fn):
+    rng = np.random.default_rng(7)
+    N, T, C, H = 2, 5, 3, 4
+    p = {"W_xh": rng.standard_normal((C, H)) * 0.5, "W_hh": rng.standard_normal((H, H)) * 0.5,
+         "b_h": rng.standard_normal(H) * 0.1}
+    X, dH = rng.standard_normal((N, T, C)), rng.standard_normal((N, T, H))
+    dX, grads = fn(X.copy(), {k: v.copy() for k, v in p.items()}, dH.copy())
+    _, cache = recurrent.sequence_forward(X, p, "rnn")
+    ref_dX, ref_grads, _ = recurrent.sequence_backward(dH, cache)
+    out = [("dX (every step) vs mpcore", relative_error(dX, ref_dX))]
+    out += [(f"d{k} (summed over steps) vs mpcore", relative_error(grads[k], ref_grads[k])) for k in p]
+    return out
+
+
+EXERCISES = {
+    "kl_sparsity": Exercise("01", "the KL sparsity penalty and its gradient", 2, _kl_sparsity),
+    "autoencoder_cost": Exercise("01", "the autoencoder's cost and backward pass", 3, _autoencoder_cost),
+    "zca_whiten": Exercise("01", "ZCA whitening", 2, _zca_whiten),
+    "softmax_cross_entropy": Exercise("02", "softmax cross-entropy and its gradient", 2, _softmax_cross_entropy),
+    "embedding_backward": Exercise("02", "the embedding gradient with repeated words", 2, _embedding_backward),
+    "top_k": Exercise("02", "the k most probable next words", 1, _top_k),
+    "rnn_step_backward": Exercise("03", "one backward step of the vanilla RNN", 2,
+                                  lambda fn: _step_backward("rnn", fn)),
+    "lstm_step_backward": Exercise("03", "one backward step of the LSTM", 3, lambda fn: _step_backward("lstm", fn)),
+    "bptt": Exercise("03", "backpropagation through time for the RNN", 3, _bptt),
+}
+
+
+def check(name: str, fn) -> bool:
+    """Run exercise ``name``'s comparisons on the student's ``fn``; print them; True if all pass."""
+    if name not in EXERCISES:
+        raise ValueError(f"unknown exercise {name!r}: expected one of {sorted(EXERCISES)}")
+    try:
+        results = EXERCISES[name].compare(fn)
+    except NotImplementedError:
+        print(f"{name}: not implemented yet -- the rest of the notebook uses mpcore's own implementation.")
+        return False
+    except Exception as e:  # a student's bug: say what happened, do not stop the notebook
+        print(f"{name}: your function raised {type(e).__name__}: {e}")
+        return False
+    passed = True
+    for what, err in results:
+        ok = bool(np.isfinite(err) and err < TOLERANCE)
+        passed &= ok
+        verdict = "✓" if ok else f"✗ (should be below {TOLERANCE:g})"
+        print(f"{name}: {what}: relative error {err:.1e} {verdict}")
+    print(f"{name}: {'all checks pass' if passed else 'NOT YET: fix the lines marked ✗'}")
+    return passed
