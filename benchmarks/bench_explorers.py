@@ -2,7 +2,7 @@
 
     python benchmarks/bench_explorers.py
 
-For every control of the three notebooks' explorers, and every value it can take, the time from
+For every control of the notebooks' explorers, and every value it can take, the time from
 setting the value to a finished PNG of the new figure (the explorer's render: loading the stored
 result, drawing, and encoding the PNG the notebook sends to the browser). Reports the median and
 the worst per control; the target is under 1 s on an idle 2-core machine. The browser's own
@@ -35,6 +35,7 @@ def _timed_render(explorer) -> float:
 def main():
     store = Store()
     explorers = {"autoencoder": widgets.autoencoder_explorer(store),
+                 "sparsity": widgets.sparsity_explorer(store),
                  "language model": widgets.language_model_explorer(store),
                  "sequence": widgets.sequence_explorer(store)}
     print("| explorer | control | values tried | median (s) | worst (s) |")

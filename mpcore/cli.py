@@ -38,6 +38,10 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
         lams = E.AE_GRID_LAMBDA[::2] if quick else E.AE_GRID_LAMBDA
         cfgs += [E.AutoencoderConfig(n_hidden=h, lam=lam, data_dir=dd, **it) for h in hidden for lam in lams
                  if (h, lam) != (main.n_hidden, main.lam)]
+        betas = E.AE_GRID_BETA[::2] if quick else E.AE_GRID_BETA
+        rhos = E.AE_GRID_RHO[::2] if quick else E.AE_GRID_RHO
+        cfgs += [E.AutoencoderConfig(beta=b, rho=r, data_dir=dd, **it) for b in betas for r in rhos
+                 if (b, r) != (main.beta, main.rho)]
     if "language_model" in parts:
         ep = dict(epochs=1) if quick else {}
         cfgs += [E.language_model_config(D, P, data_dir=dd, **ep) for D, P in E.LM_SIZES]
@@ -188,7 +192,9 @@ def estimate_minutes_left(left: list, finished: list, jobs: int) -> float:
 def _label(cfg) -> str:
     if cfg.part == "autoencoder":
         white = "" if cfg.zca_epsilon is not None else ", not whitened"
-        return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{white}"
+        main = E.AutoencoderConfig()
+        sparsity = f", β={cfg.beta:g}, ρ={cfg.rho:g}" if (cfg.beta, cfg.rho) != (main.beta, main.rho) else ""
+        return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{sparsity}{white}"
     if cfg.part == "language_model":
         return f"D={cfg.D}, P={cfg.P}" + (f", seed {cfg.seed}" if cfg.seed else "")
     return f"{cfg.cell.upper()}, η={cfg.sgd.lr:g}, seed {cfg.seed}"
@@ -200,17 +206,29 @@ def mean_sd(values) -> dict:
     return {"values": v.tolist(), "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
 
 
+def autoencoder_grids(results) -> tuple[dict, dict]:
+    """The whitened runs as two grids: {(L_hid, λ): result} at the main β and ρ, and
+    {(β, ρ): result} at the main L_hid and λ (the main run is in both)."""
+    main = E.AutoencoderConfig()
+    white = [r for r in results if r.config.zca_epsilon is not None]
+    size_decay = {(r.config.n_hidden, r.config.lam): r for r in white
+                  if (r.config.beta, r.config.rho) == (main.beta, main.rho)}
+    sparsity = {(r.config.beta, r.config.rho): r for r in white
+                if (r.config.n_hidden, r.config.lam) == (main.n_hidden, main.lam)}
+    return size_decay, sparsity
+
+
 def autoencoder_summary(results) -> dict:
-    """Main result (the default config), its un-whitened twin and the L_hid x λ grid."""
+    """Main result (the default config), its un-whitened twin, the L_hid x λ and the β x ρ grids."""
     main_cfg = E.AutoencoderConfig()
-    main = next(r for r in results if r.config.zca_epsilon is not None and
-                (r.config.n_hidden, r.config.lam) == (main_cfg.n_hidden, main_cfg.lam))
+    size_decay, sparsity = autoencoder_grids(results)
     plain = [r for r in results if r.config.zca_epsilon is None]
-    row = lambda r: {"n_hidden": r.config.n_hidden, "lam": r.config.lam, **r.metrics,  # noqa: E731
-                     "stopped": r.history["stopped"]}
-    grid = [r for r in results if r.config.zca_epsilon is not None]
-    return {"main": row(main), "not_whitened": row(plain[0]) if plain else None,
-            "grid": sorted((row(r) for r in grid), key=lambda g: (g["n_hidden"], g["lam"]))}
+    row = lambda r: {"n_hidden": r.config.n_hidden, "lam": r.config.lam, "beta": r.config.beta,  # noqa: E731
+                     "rho": r.config.rho, **r.metrics, "stopped": r.history["stopped"]}
+    return {"main": row(size_decay[(main_cfg.n_hidden, main_cfg.lam)]),
+            "not_whitened": row(plain[0]) if plain else None,
+            "grid": sorted((row(r) for r in size_decay.values()), key=lambda g: (g["n_hidden"], g["lam"])),
+            "sparsity_grid": sorted((row(r) for r in sparsity.values()), key=lambda g: (g["beta"], g["rho"]))}
 
 
 def language_model_summary(results) -> dict:
@@ -323,14 +341,13 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         main_cfg = E.AutoencoderConfig()
         whitened = data.preprocess_patches(rgb, main_cfg.zca_epsilon)
         save(plots.patches_figure(rgb, data.preprocess_patches(rgb), whitened), "patches_rgb_vs_normalised")
-        grid = {(r.config.n_hidden, r.config.lam): r for r in by_part["autoencoder"]
-                if r.config.zca_epsilon is not None}
+        grid, sparsity = autoencoder_grids(by_part["autoencoder"])
         main = grid[(ae["main"]["n_hidden"], ae["main"]["lam"])]
-        shown = {f"whitened: {_label(main.config)}\n{_spectrum_note(main.metrics)}":
+        shown = {f"whitened: {_label(main.config)}\n{plots.spectrum_note(main.metrics)}":
                  autoencoder.hidden_features(main.params)}
         plain = [r for r in by_part["autoencoder"] if r.config.zca_epsilon is None]
         if plain:
-            shown[f"course recipe, not whitened\n{_spectrum_note(plain[0].metrics)}"] = \
+            shown[f"course recipe, not whitened\n{plots.spectrum_note(plain[0].metrics)}"] = \
                 autoencoder.hidden_features(plain[0].params)
         save(plots.feature_grids(shown), "autoencoder_features_main")
         _, X_held = E.autoencoder_inputs(data_dir, main.config.zca_epsilon, main.config.seed)
@@ -341,8 +358,14 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         if len(grid) > 1:
             save(plots.feature_grid_matrix({k: autoencoder.hidden_features(r.params) for k, r in grid.items()},
                                            "Hidden features across L_hid and λ (whitened patches)",
-                                           notes={k: _spectrum_note(r.metrics) for k, r in grid.items()}),
+                                           notes={k: plots.spectrum_note(r.metrics) for k, r in grid.items()}),
                  "autoencoder_features_grid")
+        if len(sparsity) > 1:
+            save(plots.feature_grid_matrix({k: autoencoder.hidden_features(r.params) for k, r in sparsity.items()},
+                                           f"Hidden features across β and ρ ({_label(main.config)})",
+                                           notes={k: plots.spectrum_note(r.metrics) for k, r in sparsity.items()},
+                                           labels=("β", "ρ")),
+                 "autoencoder_features_sparsity")
 
     if by_part["language_model"]:
         sizes = [r for r in by_part["language_model"] if r.config.seed == 0]
@@ -377,10 +400,6 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
     return summary
 
 
-def _spectrum_note(m: dict) -> str:
-    return f"selectivity {m['selectivity']:.2f}, high-freq. {m['high_frequency']:.2f}"
-
-
 def _table(title: str, columns: dict, rows: list) -> list:
     """Markdown lines: a heading and one row per item; ``columns`` maps header -> cell(row)."""
     lines = [title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -397,9 +416,10 @@ def summary_markdown(summary: dict) -> str:
     f = lambda key, fmt: (lambda e: "n/a" if e[key] is None else format(e[key], fmt))  # noqa: E731
     if "autoencoder" in summary:
         ae = summary["autoencoder"]
-        rows = ae["grid"] + ([ae["not_whitened"]] if ae["not_whitened"] else [])
+        rows = ae["grid"] + [e for e in ae["sparsity_grid"] if e != ae["main"]]
+        rows += [ae["not_whitened"]] if ae["not_whitened"] else []
         lines += _table("## Part 1: sparse autoencoder", {
-            "L_hid": f("n_hidden", "d"), "λ": f("lam", "g"),
+            "L_hid": f("n_hidden", "d"), "λ": f("lam", "g"), "β": f("beta", "g"), "ρ": f("rho", "g"),
             "whitened": lambda e: "no" if e is ae["not_whitened"] else "yes",
             "cost J": f("cost", ".4f"), "MSE train": f("reconstruction_mse", ".5f"),
             "MSE held-out": f("held_out_mse", ".5f"), "mean activation": f("mean_activation", ".4f"),
@@ -463,6 +483,14 @@ def findings_markdown(summary: dict) -> str:
             lams = sorted({g["lam"] for g in dead})
             lines.append(f"  Weight decay λ ≥ {lams[0]:g} switches the features off (their weights shrink to "
                          f"≈ 0 and every unit reconstructs the mean patch).")
+        by_rho = {}
+        for g in ae.get("sparsity_grid", []):
+            by_rho.setdefault(g["rho"], []).append(g["selectivity"])
+        if len(by_rho) > 1:
+            lines.append("  Sparsity makes the edges: over β = " + ", ".join(f"{b:g}" for b in E.AE_GRID_BETA)
+                         + ", the selectivity is " + "; ".join(f"{min(v):.2f}–{max(v):.2f} at ρ = {r:g}"
+                                                              for r, v in sorted(by_rho.items()))
+                         + " (a dense code reconstructs better, but no unit is an edge).")
     if "language_model" in summary:
         lm = summary["language_model"]
         sizes = " / ".join(f"{s['test_perplexity']:.1f}" for s in lm["sizes"])

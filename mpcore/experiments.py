@@ -46,6 +46,9 @@ from .train import SGDConfig, lbfgs, sgd
 #: notebooks' sliders replot without training.
 AE_GRID_HIDDEN = (16, 64, 100)
 AE_GRID_LAMBDA = (3e-5, 1e-4, 3e-4)
+#: The sparsity grid: weight β of the KL term x target activation ρ, at the main L_hid and λ.
+AE_GRID_BETA = (0.3, 3.0, 10.0)
+AE_GRID_RHO = (0.01, 0.05, 0.2)
 LM_SIZES = ((32, 256), (16, 128), (8, 64))
 #: Seeds of the language model's main size, (32, 256): its spread across seeds.
 LM_SEEDS = (0, 1, 2)

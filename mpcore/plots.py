@@ -10,6 +10,13 @@ from matplotlib.ticker import MaxNLocator
 from .models import autoencoder
 
 
+def notebook_style():
+    """The notebooks' display defaults, set in one place: 8 x 5 inch figures, and numpy arrays
+    printed with 4 decimals and no scientific notation."""
+    plt.rcParams["figure.figsize"] = (8, 5)
+    np.set_printoptions(precision=4, suppress=True)
+
+
 def _tile(images: np.ndarray, cols: int, pad: int = 1, fill=1.0) -> np.ndarray:
     """Arrange (n, h, w[, 3]) images in a grid with ``pad`` pixels between them."""
     n, h, w = images.shape[:3]
@@ -88,21 +95,23 @@ def feature_grids(features: dict, title: str = ""):
     return fig
 
 
-def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: dict | None = None):
-    """``{(L_hid, lam): (H, P*P)}`` as a grid of feature grids: rows L_hid, columns λ.
-    ``notes`` maps the same keys to a second title line (e.g. measured selectivity)."""
-    Hs = sorted({h for h, _ in features})
-    lams = sorted({lam for _, lam in features})
-    fig, axes = plt.subplots(len(Hs), len(lams), figsize=(3.6 * len(lams), 3.9 * len(Hs)), squeeze=False)
-    for i, H in enumerate(Hs):
-        for j, lam in enumerate(lams):
-            if (H, lam) not in features:
+def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: dict | None = None,
+                        labels: tuple = ("L_hid", "λ")):
+    """``{(row value, column value): (H, P*P)}`` as a grid of feature grids, e.g. rows L_hid and
+    columns λ (the default ``labels``), or rows β and columns ρ. ``notes`` maps the same keys to
+    a second title line (e.g. measured selectivity)."""
+    rows = sorted({r for r, _ in features})
+    cols = sorted({c for _, c in features})
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(3.6 * len(cols), 3.9 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            if (r, c) not in features:
                 axes[i, j].axis("off")
                 continue
-            label = f"L_hid={H}, λ={lam:g}"
-            if notes and (H, lam) in notes:
-                label += "\n" + notes[(H, lam)]
-            feature_grid(features[(H, lam)], label, ax=axes[i, j])
+            label = f"{labels[0]}={r:g}, {labels[1]}={c:g}"
+            if notes and (r, c) in notes:
+                label += "\n" + notes[(r, c)]
+            feature_grid(features[(r, c)], label, ax=axes[i, j])
             axes[i, j].title.set_fontsize(9)
     fig.suptitle(title)
     fig.tight_layout()
@@ -305,14 +314,19 @@ def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int
 # ----------------------------------------------------------------- figures of the explorers
 
 
+def spectrum_note(metrics: dict) -> str:
+    """A feature grid's measured edge-likeness, for a title: selectivity and high-frequency share."""
+    return f"selectivity {metrics['selectivity']:.2f}, high-freq. {metrics['high_frequency']:.2f}"
+
+
 def autoencoder_figure(result):
     """Hidden features and cost curve of one autoencoder result, side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
     c, m = result.config, result.metrics
     white = "whitened" if c.zca_epsilon is not None else "not whitened"
     feature_grid(autoencoder.hidden_features(result.params),
-                 f"L_hid={c.n_hidden}, λ={c.lam:g} ({white})\n"
-                 f"selectivity {m['selectivity']:.2f}, high-frequency share {m['high_frequency']:.2f}",
+                 f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white})\n"
+                 f"{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}",
                  ax=axes[0])
     axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
     axes[1].set_xlabel("L-BFGS iteration")

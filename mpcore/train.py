@@ -122,7 +122,9 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
         epoch; its ``"loss"`` drives early stopping, ``"acc"`` and ``"train_acc"`` (if given) are
         recorded. It sees the averaged weights when ``config.average`` is set. Without it, the
         epoch's mean training loss is used.
-    progress : show a tqdm progress bar over epochs.
+    progress : True for a tqdm progress bar over epochs, False for none, or a callable
+        ``progress(done, total)`` called after every epoch (done = epochs finished, total =
+        ``config.epochs``); an exception it raises stops training and propagates (a Cancel button).
 
     Returns
     -------
@@ -161,7 +163,8 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
     averaged = {k: v.copy() for k, v in params.items()} if a is not None else params  # W̄ (or W itself)
     best, best_score, since_best = None, (-np.inf, -np.inf), 0
     hist = History()
-    bar = tqdm(range(config.epochs), desc=desc, disable=not progress, leave=False)
+    report = progress if callable(progress) else None
+    bar = tqdm(range(config.epochs), desc=desc, disable=not progress or report is not None, leave=False)
     for epoch in bar:
         perm = rng.permutation(N)
         total = 0.0
@@ -204,12 +207,14 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
             hist.val_acc.append(float(metrics["acc"]))
         if "train_acc" in metrics:
             hist.train_acc.append(float(metrics["train_acc"]))
-        if progress:
+        if progress and report is None:
             bar.set_postfix(train=f"{total / N:.4f}", val=f"{val_loss:.4f}")
         if not np.isfinite(val_loss):
             raise _diverged(desc, f"the validation loss became {val_loss} in epoch {epoch + 1}", config, kept, hist)
         if config.monitor == "acc" and "acc" not in metrics:
             raise ValueError("monitor='acc' needs validate() to return an 'acc'")
+        if report is not None:
+            report(epoch + 1, config.epochs)
         score = (-val_loss, 0.0) if config.monitor == "loss" else (float(metrics["acc"]), -val_loss)
         if score > best_score:
             best_score, since_best, hist.best_epoch = score, 0, epoch
@@ -232,6 +237,8 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
     Stops at the first of: **convergence** -- the cost fell by less than ``rel_tol`` (relative)
     over the last ``window`` iterations, :math:`(J_{n-w} - J_n) / |J_n| < \\text{rel\\_tol}`;
     scipy's own tolerances; or ``maxiter`` iterations. ``History.stopped`` says which.
+
+    ``progress``: as for :func:`sgd`, with ``progress(iterations done, maxiter)``.
 
     Returns (params, :class:`History`) with the cost after every iteration in ``train_loss``.
     """
@@ -265,13 +272,16 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
         return loss, np.concatenate([np.ravel(grads[k]) for k in keys]).astype(np.float64)
 
     hist = History()
-    bar = tqdm(total=maxiter, desc=desc, disable=not progress, leave=False)
+    report = progress if callable(progress) else None
+    bar = tqdm(total=maxiter, desc=desc, disable=not progress or report is not None, leave=False)
 
     def callback(intermediate_result):
         J = hist.train_loss
         J.append(float(intermediate_result.fun))
         bar.update(1)
-        if progress:
+        if report is not None:
+            report(len(J), maxiter)
+        elif progress:
             bar.set_postfix(cost=f"{intermediate_result.fun:.5f}")
         if rel_tol is not None and len(J) > window and (J[-window - 1] - J[-1]) < rel_tol * abs(J[-1]):
             hist.stopped = f"converged: cost fell by less than {rel_tol:g} (relative) over {window} iterations"

@@ -34,8 +34,7 @@ from mpcore.models import sequence
 from mpcore.store import Store
 from mpcore.train import SGDConfig, sgd
 
-plt.rcParams["figure.figsize"] = (8, 5)
-np.set_printoptions(precision=4, suppress=True)
+plots.notebook_style()
 rng = np.random.default_rng(0)
 DATA_DIR = None  # or the folder holding the course's data3.h5
 store = Store()

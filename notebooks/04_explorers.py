@@ -33,7 +33,16 @@ store = Store()
 widgets.autoencoder_explorer(store)
 
 # %% [markdown]
-# ## 2. Language model: the ten most likely next words
+# ## 2. Sparse autoencoder: the sparsity penalty
+#
+# Raise β from 3 to 10 at ρ = 0.01 and watch more units fall silent; raise ρ to 0.2 and watch
+# the features spread out.
+
+# %% tags=["nbval-ignore-output"]
+widgets.sparsity_explorer(store)
+
+# %% [markdown]
+# ## 3. Language model: the ten most likely next words
 #
 # Keep the context *the united states* and step through the three model sizes; then change
 # *states* to *war* or *people* and watch the guesses follow the context.
@@ -42,7 +51,7 @@ widgets.autoencoder_explorer(store)
 widgets.language_model_explorer(store)
 
 # %% [markdown]
-# ## 3. Sequence classifiers: loss curves and confusion matrices
+# ## 4. Sequence classifiers: loss curves and confusion matrices
 #
 # Try the vanilla RNN at η = 0.1, then at η = 0.01; compare seeds; compare the cells.
 

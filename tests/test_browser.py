@@ -23,9 +23,10 @@ import pytest
 
 CHROMIUM = os.environ.get("MPCORE_CHROMIUM", "/usr/bin/chromium")
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
-#: The explorer of each notebook and how many controls it has.
+#: The explorers of each notebook, in order, and how many controls each has.
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen
-CONTROLS = {"01_sparse_autoencoder.ipynb": 2, "02_word_embeddings.ipynb": 4, "03_sequence_classification.ipynb": 3}
+CONTROLS = {"01_sparse_autoencoder.ipynb": [2, 2], "02_word_embeddings.ipynb": [4],
+            "03_sequence_classification.ipynb": [3]}
 
 pytestmark = [
     pytest.mark.browser,
@@ -86,8 +87,8 @@ def browser():
 _NEW_FIGURE = """([explorer, before]) => {
     const imgs = explorer.querySelectorAll('img');
     const img = imgs[imgs.length - 1];
-    return img !== undefined && img.src !== before && img.complete && img.naturalWidth > 0
-           && explorer.querySelector('progress, .widget-hprogress') === null;
+    const training = [...explorer.querySelectorAll('.widget-hprogress')].some(e => e.offsetParent !== null);
+    return img !== undefined && img.src !== before && img.complete && img.naturalWidth > 0 && !training;
 }"""
 
 
@@ -134,19 +135,23 @@ def test_every_explorer_control_draws_a_new_figure(lab, browser, notebook):
     errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
     assert errors.count() == 0, errors.first.text_content()
 
-    explorer = panel.locator(".widget-vbox").last
-    kinds = [("slider", k) for k in range(explorer.locator(".noUi-handle").count())]
-    kinds += [("dropdown", k) for k in range(explorer.locator("select").count())]
-    kinds += [("toggle", k) for k in range(explorer.locator(".widget-toggle-buttons").count())]
-    assert len(kinds) == CONTROLS[notebook], kinds
-    page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), ""], timeout=60_000)  # the first figure
-    for kind, k in kinds:
-        before = _figure(explorer)
-        what = _change(page, explorer, kind, k)
-        try:
-            page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), before], timeout=60_000)
-        except sync_api.TimeoutError:
-            pytest.fail(f"{notebook}: {what} drew no new figure")
+    explorers = panel.locator(".widget-vbox")
+    assert explorers.count() == len(CONTROLS[notebook])
+    for e, n_controls in enumerate(CONTROLS[notebook]):
+        explorer = explorers.nth(e)
+        explorer.scroll_into_view_if_needed()
+        kinds = [("slider", k) for k in range(explorer.locator(".noUi-handle").count())]
+        kinds += [("dropdown", k) for k in range(explorer.locator("select").count())]
+        kinds += [("toggle", k) for k in range(explorer.locator(".widget-toggle-buttons").count())]
+        assert len(kinds) == n_controls, kinds
+        page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), ""], timeout=60_000)  # the first figure
+        for kind, k in kinds:
+            before = _figure(explorer)
+            what = _change(page, explorer, kind, k)
+            try:
+                page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), before], timeout=60_000)
+            except sync_api.TimeoutError:
+                pytest.fail(f"{notebook}, explorer {e + 1}: {what} drew no new figure")
     assert errors.count() == 0, errors.first.text_content()
     assert console_errors == []
     page.close()

@@ -13,7 +13,8 @@ from mpcore import experiments as E
 
 FIGURES = {
     "patches_rgb_vs_normalised.png", "autoencoder_features_main.png", "autoencoder_reconstructions.png",
-    "autoencoder_cost.png", "autoencoder_features_grid.png", "language_model_loss_curves.png",
+    "autoencoder_cost.png", "autoencoder_features_grid.png", "autoencoder_features_sparsity.png",
+    "language_model_loss_curves.png",
     "sequence_lr_selection.png", "sequence_seeds.png", "sequence_training_curves.png",
     "sequence_confusion_rnn.png", "sequence_confusion_lstm.png", "sequence_confusion_gru.png",
     "sequence_gradient_norms.png",
@@ -37,8 +38,12 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
         assert s["val_accuracy_by_lr"][f"{s['chosen_lr']:g}"] == max(s["val_accuracy_by_lr"].values())
         assert s["seeds"] == list(E.SEQ_SEEDS) and len(s["test_accuracy"]["values"]) == 3
         assert s["test_accuracy"]["mean"] == pytest.approx(np.mean(s["test_accuracy"]["values"]))
-    grid = summary["autoencoder"]["grid"]
-    assert all(0 <= g["selectivity"] <= 1 and 0 <= g["high_frequency"] <= 1 for g in grid)
+    grid, sparsity = summary["autoencoder"]["grid"], summary["autoencoder"]["sparsity_grid"]
+    assert all(0 <= g["selectivity"] <= 1 and 0 <= g["high_frequency"] <= 1 for g in grid + sparsity)
+    main = summary["autoencoder"]["main"]
+    quick_sparsity = {(b, r) for b in E.AE_GRID_BETA[::2] for r in E.AE_GRID_RHO[::2]}
+    assert {(g["beta"], g["rho"]) for g in sparsity} == quick_sparsity | {(main["beta"], main["rho"])}
+    assert main in grid and main in sparsity and {(g["beta"], g["rho"]) for g in grid} == {(main["beta"], main["rho"])}
     assert summary["autoencoder"]["not_whitened"] is not None
     assert len(summary["language_model"]["seeds"]["test_perplexity"]["values"]) == len(E.LM_SEEDS)
     assert len(summary["top10_candidates"]) == 5 and len(summary["top10_candidates"][0]["candidates"]) == 10

@@ -60,7 +60,7 @@ def test_every_third_party_import_is_declared():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = {_name(r) for r in project["dependencies"]}
-    optional = {_name(r) for r in project["optional-dependencies"]["dask"]}
+    optional = {_name(r) for extra in ("dask", "classroom") for r in project["optional-dependencies"][extra]}
     for path in (ROOT / "mpcore").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):

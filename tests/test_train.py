@@ -230,3 +230,37 @@ def test_training_runs_on_one_blas_thread_and_flushes_float32_denormals():
 
     lbfgs(cost, {"w": np.ones(2)}, maxiter=2, progress=False)
     assert seen and all(set(blas) == {1} for blas, _ in seen)
+
+
+def _mean_fit(progress):
+    X = np.random.default_rng(0).random((64, 2))
+    return sgd(lambda p, Xb: (float(np.sum((p["w"] - Xb.mean(0)) ** 2)), {"w": 2 * (p["w"] - Xb.mean(0))}),
+               {"w": np.zeros(2)}, (X,), SGDConfig(epochs=20, patience=20), progress=progress)
+
+
+def _rosenbrock(progress):
+    from scipy.optimize import rosen, rosen_der
+
+    return lbfgs(lambda p: (rosen(p["x"]), {"x": rosen_der(p["x"])}), {"x": np.zeros(6)}, maxiter=200,
+                 progress=progress)
+
+
+@pytest.mark.parametrize("train, total", [(_mean_fit, 20), (_rosenbrock, 200)])
+def test_a_progress_callable_sees_every_step_and_can_stop_training(train, total):
+    """What the explorers' progress bar and Cancel button rely on."""
+    seen = []
+    train(lambda done, n: seen.append((done, n)))
+    assert seen[0] == (1, total) and [d for d, _ in seen] == list(range(1, len(seen) + 1))
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def cancel(done, n):
+        calls.append(done)
+        if done == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(cancel)
+    assert calls == [1, 2, 3]
