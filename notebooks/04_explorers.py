@@ -16,7 +16,7 @@
 # %% [markdown]
 # # mpcore explorers
 #
-# The three notebooks' explorers on one page, on the shipped results. With `pip install voila`,
+# The explorers of notebooks 01–03 on one page, on the shipped results.
 # `voila notebooks/04_explorers.ipynb` serves it as a dashboard with the code hidden. Every
 # control answers in under a second; the notebooks 01–03 explain what each figure shows.
 #
