@@ -13,14 +13,20 @@ def _name(req: str) -> str:
     return re.split(r"[<>=!~\[ ]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
+#: conda-forge packages whose PyPI name differs: matplotlib-base is matplotlib without the GUI
+#: toolkits (Qt) that the full conda package pulls in; a notebook server needs none.
+CONDA_TO_PIP = {"matplotlib-base": "matplotlib"}
+
+
 def conda_deps() -> dict:
+    """environment.yml's dependencies as {PyPI name: version spec}."""
     deps, inside = {}, False
     for line in (ROOT / "environment.yml").read_text().splitlines():
         if line.startswith("dependencies:"):
             inside = True
         elif inside and line.startswith("  - "):
             spec = line[4:].split("#")[0].strip()
-            deps[_name(spec)] = spec[len(_name(spec)):]
+            deps[CONDA_TO_PIP.get(_name(spec), _name(spec))] = spec[len(_name(spec)):]
         elif inside and line and not line.startswith(" "):
             inside = False
     return deps
