@@ -81,12 +81,6 @@ def instructor_notebook(path: str | Path):
     return nb
 
 
-def exercise_points(nb) -> dict:
-    """{grade_id: points} of a notebook from :func:`instructor_notebook` (autograded and by hand)."""
-    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
-
-
 def build(out: str | Path, notebooks_dir: str | Path | None = None) -> Path:
     """Write the nbgrader course directory ``out`` (module docstring) and generate the student
     version with ``nbgrader generate_assignment``. Returns the folder of student notebooks."""

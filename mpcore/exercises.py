@@ -194,6 +194,8 @@ EXERCISES = {
     "rnn_step_backward": Exercise("03", "one backward step of the vanilla RNN", 2,
                                   lambda fn: _step_backward("rnn", fn)),
     "lstm_step_backward": Exercise("03", "one backward step of the LSTM", 3, lambda fn: _step_backward("lstm", fn)),
+    "gru_step_backward": Exercise("03", "one backward step of the GRU (optional)", 2,
+                                  lambda fn: _step_backward("gru", fn)),
     "bptt": Exercise("03", "backpropagation through time for the RNN", 3, _bptt),
 }
 

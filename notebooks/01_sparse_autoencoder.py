@@ -501,6 +501,9 @@ widgets.sparsity_explorer(store, data_dir=DATA_DIR)
 #   features are broader and smoother.
 # * Too little weight decay leaves noisy, slightly overfitted features; too much switches them
 #   off. Few hidden units underfit; more units reconstruct better and grow partly redundant.
+# * Edges need a sparse code: with a target activation ρ of 0.05 or more the features turn into
+#   texture and speckle, although they reconstruct better; β sets how closely the units keep
+#   to ρ.
 #
 # **Not shown here**: the β × ρ grid at other hidden sizes or weight decays, other whitening
 # strengths ε, and the random initialisation (each setting is one seed; the

@@ -166,7 +166,41 @@ assert lstm_step_backward_passed, "lstm_step_backward: see the lines marked ✗ 
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 3 (3 points): backpropagation through time
+# ### Exercise 3 (2 points, optional): one backward step of the GRU
+#
+# Complete `gru_step_backward`: `dstate` is `(dh_t,)` and `cache` is what
+# `cells.gru.step_forward` saved: `(x_t, h_prev, p, z, r, rh, h_tilde)` with `rh` = $r \odot
+# h_{t-1}$. Return `(dx_t, (dh_prev,), grads)` for `W_x{z,r,h}`, `W_h{z,r,h}`, `b_{z,r,h}`. Note
+# that $h_{t-1}$ reaches $h_t$ along four paths: directly through $z$, through $z$'s and $r$'s
+# pre-activations, and inside $\tilde h$ through $r \odot h_{t-1}$.
+
+# %% tags=["solution:gru_step_backward"]
+def gru_step_backward(dstate, cache):
+    """Backward of one GRU step (equations in section 2): (dx_t, (dh_prev,), grads)."""
+    (dh_t,) = dstate
+    x_t, h_prev, p, z, r, rh, h_tilde = cache
+    ### BEGIN SOLUTION
+    da_h = dh_t * (1 - z) * (1 - h_tilde**2)
+    drh = da_h @ p["W_hh"].T
+    da_z = dh_t * (h_prev - h_tilde) * z * (1 - z)
+    da_r = drh * h_prev * r * (1 - r)
+    grads = {}
+    for g, da, h_in in (("z", da_z, h_prev), ("r", da_r, h_prev), ("h", da_h, rh)):
+        grads[f"W_x{g}"], grads[f"W_h{g}"], grads[f"b_{g}"] = x_t.T @ da, h_in.T @ da, da.sum(axis=0)
+    dx = da_z @ p["W_xz"].T + da_r @ p["W_xr"].T + da_h @ p["W_xh"].T
+    dh_prev = dh_t * z + drh * r + da_z @ p["W_hz"].T + da_r @ p["W_hr"].T
+    return dx, (dh_prev,), grads
+    ### END SOLUTION
+
+
+# %% tags=["check:gru_step_backward"]
+gru_step_backward_passed = exercises.check("gru_step_backward", gru_step_backward)
+### BEGIN HIDDEN TESTS
+assert gru_step_backward_passed, "gru_step_backward: see the lines marked ✗ above"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4 (3 points): backpropagation through time
 #
 # Complete `bptt` for the vanilla RNN: run `cells.rnn.step_forward` over the T steps of `X`
 # (N × T × C) from $h_0 = 0$, keeping every step's cache, then walk back from step T to 1 with

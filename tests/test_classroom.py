@@ -29,6 +29,7 @@ PLANTED_BUGS = {
     "top_k": ("np.argsort(-proba, axis=1)", "np.argsort(proba, axis=1)"),  # least probable first
     "rnn_step_backward": ("da = dh_t * (1 - h_t**2)", "da = dh_t * (1 - h_prev**2)"),
     "lstm_step_backward": ("return dx, (dh_prev, dc * f), grads", "return dx, (dh_prev, dc), grads"),
+    "gru_step_backward": ("dh_t * z + drh * r + ", "dh_t * z + "),  # the path through r h_{t-1} dropped
     "bptt": ("((dH[:, t] + dh_next,), caches[t])", "((dH[:, t],), caches[t])"),  # recurrence dropped
 }
 #: What the check must name as wrong for each planted bug.
@@ -36,7 +37,7 @@ BUG_SHOWS_IN = {
     "kl_sparsity": "gradient dKL/dρ̂ vs mpcore", "autoencoder_cost": "d J/d W1 vs mpcore",
     "zca_whiten": "whitened patches", "softmax_cross_entropy": "dL/dscores vs mpcore",
     "embedding_backward": "rows of the repeated words", "top_k": "indices", "rnn_step_backward": "dh_(t-1) vs mpcore",
-    "lstm_step_backward": "dc_(t-1) vs mpcore", "bptt": "dW_hh",
+    "lstm_step_backward": "dc_(t-1) vs mpcore", "gru_step_backward": "dh_(t-1) vs mpcore", "bptt": "dW_hh",
 }
 
 
