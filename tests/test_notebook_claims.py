@@ -1,0 +1,92 @@
+"""The notebooks' prose, checked against the shipped results.
+
+Numbers a notebook prints come from the results; the sentences next to the figures interpret
+them (and some quote numbers only a figure shows). Each test here states one paragraph's claims
+as assertions on the shipped store, so rebuilding the results cannot silently leave a sentence
+untrue: when one fails, re-read the figure and rewrite the sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mpcore import experiments as E
+from mpcore.store import Store, shipped_dir
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Store(shipped_dir(), read_only_roots=[])
+
+
+def _get(store, config):
+    result = store.get(config)
+    assert result is not None, f"not shipped: {config}"
+    return result
+
+
+def test_notebook_1_section_7_sparsity_grid(shipped):
+    grid = {(b, r): _get(shipped, E.AutoencoderConfig(beta=b, rho=r)).metrics
+            for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO}
+    low, mid, high = E.AE_GRID_RHO
+    for b in E.AE_GRID_BETA:
+        # "At ρ = 0.01 every β gives localised, oriented edges (selectivity above 0.7)"
+        assert grid[(b, low)]["selectivity"] > 0.7
+        # "at ρ = 0.2 they are speckle (selectivity about 0.15, a third of the power at high frequencies)"
+        assert 0.12 < grid[(b, high)]["selectivity"] < 0.18 and 0.3 < grid[(b, high)]["high_frequency"] < 0.37
+        assert grid[(b, mid)]["selectivity"] < 0.3  # "fine, mostly unoriented textures"
+        # "the error relative to the mean patch roughly halves from ρ = 0.01 to 0.2"
+        assert 0.4 < grid[(b, high)]["reconstruction_mse"] / grid[(b, low)]["reconstruction_mse"] < 0.65
+        # "the redundancy measure falls towards 0"
+        assert grid[(b, high)]["redundancy"] < 0.1 < grid[(b, low)]["redundancy"]
+    # "With β = 0.3 the units fire twice as often as the target at ρ = 0.01 (mean activation 0.020)"
+    assert round(grid[(0.3, low)]["mean_activation"], 3) == 0.020
+    # "with β = 3 or 10 the mean activation is within 10 % of ρ ... (selectivity 0.73 at both)"
+    for b in (3.0, 10.0):
+        for r in E.AE_GRID_RHO:
+            assert abs(grid[(b, r)]["mean_activation"] / r - 1) < 0.1
+        assert round(grid[(b, low)]["selectivity"], 2) == 0.73
+
+
+@pytest.fixture(scope="module")
+def median(shipped):
+    return {cell: s["median"] for cell, s in E.sequence_study(shipped).items()}
+
+
+def _confusion(result, split):
+    classes = result.metrics["classes"]
+    cm = np.asarray(result.metrics[f"{split}_confusion"])
+    return lambda true, pred: cm[classes.index(true), classes.index(pred)], cm
+
+
+def test_notebook_3_section_6_mistakes(median):
+    test = {c: _confusion(r, "test") for c, r in median.items()}
+    train = {c: _confusion(r, "train") for c, r in median.items()}
+
+    def share(table, true, pred):
+        at, cm = table
+        return at(true, pred) / cm[median["gru"].metrics["classes"].index(true)].sum()
+
+    # "forward elevation taken for abduction (73, 95 and 60 of 124 windows for the RNN, LSTM and GRU)"
+    assert [test[c][0]("forward elevation", "abduction") for c in E.SEQ_CELLS] == [73, 95, 60]
+    assert all(share(test[c], "forward elevation", "abduction") == test[c][0]("forward elevation", "abduction") / 124
+               for c in E.SEQ_CELLS)
+    # "the RNN calls half of the external rotations internal and two fifths of the internal ones external"
+    assert share(test["rnn"], "external rotation", "internal rotation") == pytest.approx(0.5, abs=0.03)
+    assert share(test["rnn"], "internal rotation", "external rotation") == pytest.approx(0.4, abs=0.03)
+    # "the LSTM and the GRU take about a third of the internal rotations for external ones"
+    for c in ("lstm", "gru"):
+        assert share(test[c], "internal rotation", "external rotation") == pytest.approx(1 / 3, abs=0.03)
+    # "The GRU separates both pairs almost perfectly on its training windows (3 of about 1,000 rotation windows wrong)"
+    at, cm = train["gru"]
+    assert at("forward elevation", "abduction") + at("abduction", "forward elevation") == 0
+    assert at("internal rotation", "external rotation") + at("external rotation", "internal rotation") == 3
+    # "the LSTM still mixes up a fifth of its training external rotations"
+    assert share(train["lstm"], "external rotation", "internal rotation") == pytest.approx(0.2, abs=0.03)
+    # "Pendulum and upright row are easy for the gated cells (every test window right)"
+    for c in ("lstm", "gru"):
+        for cls in ("pendulum", "upright row"):
+            assert share(test[c], cls, cls) == 1
+    # "the RNN takes a third of the pendulum windows for something else"
+    assert 1 - share(test["rnn"], "pendulum", "pendulum") == pytest.approx(1 / 3, abs=0.03)
