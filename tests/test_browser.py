@@ -55,23 +55,26 @@ def lab(tmp_path_factory):
     (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         '{"windowingMode": "none"}')
     port = _free_port()
+    yield from _serve([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+                       "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+                       "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
+                       f"--LabApp.user_settings_dir={settings}"],
+                      root, f"http://127.0.0.1:{port}", "/api/status")
+
+
+def _serve(command, root, url, probe):
+    """Start a server (its log in ``root``), wait until ``url + probe`` answers, yield ``url``, stop it."""
     log = open(root / "server.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
-         f"--LabApp.user_settings_dir={settings}"],
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while True:
         try:
-            urllib.request.urlopen(f"{url}/api/status", timeout=2)
+            urllib.request.urlopen(url + probe, timeout=300)
             break
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.terminate()
-                pytest.fail(f"JupyterLab did not start: {(root / 'server.log').read_text()[-2000:]}")
+                pytest.fail(f"{command[2:4]} did not start: {(root / 'server.log').read_text()[-2000:]}")
             time.sleep(0.3)
     yield url
     server.terminate()
@@ -170,22 +173,9 @@ def dashboard(tmp_path_factory):
     root = tmp_path_factory.mktemp("voila")
     shutil.copy(NOTEBOOKS / DASHBOARD, root)
     port = _free_port()
-    log = open(root / "voila.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "voila", DASHBOARD, "--no-browser", f"--port={port}",
-                               "--Voila.ip=127.0.0.1"], cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.terminate()
-                pytest.fail(f"Voilà did not start: {(root / 'voila.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}/"
-    server.terminate()
-    server.wait(timeout=30)
+    # the probe renders the dashboard once (Voilà executes the notebook per page request)
+    yield from _serve([sys.executable, "-m", "voila", DASHBOARD, "--no-browser", f"--port={port}",
+                       "--Voila.ip=127.0.0.1"], root, f"http://127.0.0.1:{port}/", "")
 
 
 def test_the_voila_dashboard_serves_every_explorer_without_code(dashboard, browser):
