@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from mpcore import cells, data
+from mpcore.experiments import AutoencoderConfig
 from mpcore.models import autoencoder, language_model, sequence
 from mpcore.train import SGDConfig, sgd
 
@@ -45,8 +46,12 @@ try:
 except ImportError:  # torch is optional
     torch = None
 
+#: The cells PyTorch has a built-in layer for (torch.nn.<name>); its GRU is the other variant.
+TORCH_LAYERS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
 
 def workloads():
+    AE = AutoencoderConfig()  # the study's λ, β, ρ
     rng = np.random.default_rng(0)
     X1 = data.preprocess_patches(data.load_patches()).reshape(-1, 256)
     ng = data.load_ngrams()
@@ -57,9 +62,9 @@ def workloads():
     w = {
         "W1-autoencoder": dict(
             init=lambda dt: autoencoder.init_params(256, 64, np.random.default_rng(1), dtype=dt),
-            loss=lambda p, X: autoencoder.loss_and_grads(p, X, lam=5e-4, beta=3.0, rho=0.05),
+            loss=lambda p, X: autoencoder.loss_and_grads(p, X, lam=AE.lam, beta=AE.beta, rho=AE.rho),
             data=(X1,), batch=32, lr=0.1, dtype=np.float64, torch_module=None,
-            torch_loss=lambda p, X: tref.autoencoder_loss(p, X, 5e-4, 3.0, 0.05),
+            torch_loss=lambda p, X: tref.autoencoder_loss(p, X, AE.lam, AE.beta, AE.rho),
         ),
         "W2-language-model": dict(
             init=lambda dt: language_model.init_params(250, 32, 256, np.random.default_rng(1), dtype=dt),
@@ -73,7 +78,7 @@ def workloads():
             init=lambda dt, c=cell: sequence.init_params(c, 3, 128, 6, np.random.default_rng(1), dtype=dt),
             loss=lambda p, X, y, c=cell: sequence.loss_and_grads(p, X, y, cell=c),
             data=(X3, y3), batch=32, lr=0.1, dtype=np.float32, torch_loss=None,
-            torch_module=(lambda c=cell: _Recurrent(c)) if torch and cell in ("rnn", "lstm", "gru") else None,
+            torch_module=(lambda c=cell: _Recurrent(c)) if torch and cell in TORCH_LAYERS else None,
         )
     return w
 
@@ -93,8 +98,7 @@ class _Recurrent(torch.nn.Module if torch else object):
 
     def __init__(self, cell):
         super().__init__()
-        layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
-        self.rnn = layer(3, 128, batch_first=True)
+        self.rnn = getattr(torch.nn, TORCH_LAYERS[cell])(3, 128, batch_first=True)
         self.head = torch.nn.Sequential(torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32),
                                         torch.nn.ReLU(), torch.nn.Linear(32, 6))
 

@@ -570,7 +570,8 @@ def main(argv=None) -> int:
     rep = sub.add_parser("reproduce", help="rerun the study and write figures and summaries")
     rep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
     rep.add_argument("--data-dir", type=Path, default=None,
-                     help="folder with the course's data1.h5 / data2.h5 / data3.h5 (default: bundled data)")
+                     help=f"folder with the course's {' / '.join(E.PARTS[p].config.data_file for p in PARTS)} "
+                          "(default: bundled data)")
     rep.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     rep.add_argument("--quick", action="store_true", help="a smoke run of every part in under a minute")
     rep.add_argument("--jobs", type=int, default=2, help="experiments trained in parallel with joblib (default 2)")

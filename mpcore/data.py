@@ -30,7 +30,10 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "ACTIVITY_FILE",
     "COURSE_CLASSES",
+    "NGRAM_FILE",
+    "PATCH_FILE",
     "ActivityData",
     "DataFormatError",
     "NGramData",
@@ -42,6 +45,11 @@ __all__ = [
     "default_path",
     "file_fingerprint",
 ]
+
+#: The course's file names, one per part; a data folder holds them under these names.
+PATCH_FILE = "data1.h5"
+NGRAM_FILE = "data2.h5"
+ACTIVITY_FILE = "data3.h5"
 
 #: Class names of the course's activity data (alphabetical = label order).
 COURSE_CLASSES = ["downstairs", "jogging", "sitting", "standing", "upstairs", "walking"]
@@ -63,7 +71,7 @@ class DataFormatError(ValueError):
 
 
 def default_path(name: str) -> Path:
-    """Path of a bundled default dataset: ``"data1.h5"``, ``"data2.h5"`` or ``"data3.h5"``."""
+    """Path of a bundled default dataset: ``PATCH_FILE``, ``NGRAM_FILE`` or ``ACTIVITY_FILE``."""
     return Path(str(resources.files("mpcore") / "datasets" / name))
 
 
@@ -179,7 +187,7 @@ def load_patches(path: str | Path | None = None) -> np.ndarray:
         P x P x 3 image (the course file stores ``data[i].T`` upright, i.e. (c, x, y); we swap
         to (c, y, x) here, once).
     """
-    with _File(path, "data1.h5") as f:
+    with _File(path, PATCH_FILE) as f:
         raw = f.array("data", 4)
         if raw.shape[1] != 3 or raw.shape[2] != raw.shape[3]:
             f.fail("data", "shape (N, 3, P, P): 3 colour channels of square patches", f"shape {raw.shape}")
@@ -309,7 +317,7 @@ def load_ngrams(path: str | Path | None = None) -> NGramData:
 
     Returns an :class:`NGramData` with 0-based int64 indices in ``[0, V)``.
     """
-    with _File(path, "data2.h5") as f:
+    with _File(path, NGRAM_FILE) as f:
         words = f.strings("words")
         V = len(words)
         if V == 0:
@@ -425,7 +433,7 @@ def load_activity(path: str | Path | None = None, val_fraction: float = 0.1, see
     """
     if not (isinstance(val_fraction, (int, float)) and 0 < val_fraction < 1):
         raise ValueError(f"load_activity: val_fraction must be in (0, 1), got {val_fraction!r}")
-    with _File(path, "data3.h5") as f:
+    with _File(path, ACTIVITY_FILE) as f:
         trX = f.floats("trX", 3)
         tstX = f.floats("tstX", 3)
         if tstX.shape[1:] != trX.shape[1:]:

@@ -73,7 +73,7 @@ class AutoencoderConfig:
     the mini-batches); with L-BFGS, ``maxiter`` and ``rel_tol``."""
 
     part: ClassVar[str] = "autoencoder"
-    data_file: ClassVar[str] = "data1.h5"
+    data_file: ClassVar[str] = data.PATCH_FILE
     schema: ClassVar[int] = 1  # bump when run_autoencoder's results change meaning
     metric_names: ClassVar[tuple] = ("cost", "reconstruction_mse", "held_out_mse", "mean_activation", "dead_units",
                                      "weight_norm", "selectivity", "high_frequency", "redundancy", "iterations")
@@ -111,7 +111,7 @@ class LanguageModelConfig:
     the initial weights; ``sgd.seed`` orders the mini-batches."""
 
     part: ClassVar[str] = "language_model"
-    data_file: ClassVar[str] = "data2.h5"
+    data_file: ClassVar[str] = data.NGRAM_FILE
     schema: ClassVar[int] = 1
     metric_names: ClassVar[tuple] = ("test_cross_entropy", "test_perplexity", "test_top1", "test_top10",
                                      "val_cross_entropy", "train_cross_entropy", "train_top1", "epochs")
@@ -141,7 +141,7 @@ class SequenceConfig:
     mini-batches (the study sets both to the same value, :func:`sequence_config`)."""
 
     part: ClassVar[str] = "sequence"
-    data_file: ClassVar[str] = "data3.h5"
+    data_file: ClassVar[str] = data.ACTIVITY_FILE
     schema: ClassVar[int] = 2  # 2: weight averaging, float64 gradient norms
     metric_names: ClassVar[tuple] = ("train_accuracy", "val_accuracy", "test_accuracy", "test_cross_entropy",
                                      "train_confusion", "test_confusion", "hidden_gradient_norms", "classes",
@@ -227,7 +227,7 @@ def autoencoder_inputs(data_dir=None, zca_epsilon=None, seed=0):
     rgb = PARTS["autoencoder"].load(data_dir)
     N = len(rgb)
     if N < 2:
-        raise data.DataFormatError(f"data1.h5 holds {N} patch: need at least 2 (one is held out)")
+        raise data.DataFormatError(f"{data.PATCH_FILE} holds {N} patch: need at least 2 (one is held out)")
     perm = np.random.default_rng(seed).permutation(N)
     n_held = max(1, int(round(AE_HELD_OUT * N)))
     held, train = perm[:n_held], perm[n_held:]

@@ -180,10 +180,14 @@ def gru_step_backward(dstate, cache):
     (dh_t,) = dstate
     x_t, h_prev, p, z, r, rh, h_tilde = cache
     ### BEGIN SOLUTION
-    da_h = dh_t * (1 - z) * (1 - h_tilde**2)
-    drh = da_h @ p["W_hh"].T
-    da_z = dh_t * (h_prev - h_tilde) * z * (1 - z)
-    da_r = drh * h_prev * r * (1 - r)
+    # the chain rule one factor at a time, from h_t = z h_prev + (1 - z) h~ back to the gates
+    dh_tilde = dh_t * (1 - z)
+    dz = dh_t * (h_prev - h_tilde)
+    da_h = dh_tilde * (1 - h_tilde**2)  # tanh' = 1 - tanh^2
+    da_z = dz * z * (1 - z)  # sigma' = sigma (1 - sigma)
+    drh = da_h @ p["W_hh"].T  # gradient of r h_prev, what W_hh multiplied
+    dr = drh * h_prev
+    da_r = dr * r * (1 - r)
     grads = {}
     for g, da, h_in in (("z", da_z, h_prev), ("r", da_r, h_prev), ("h", da_h, rh)):
         grads[f"W_x{g}"], grads[f"W_h{g}"], grads[f"b_{g}"] = x_t.T @ da, h_in.T @ da, da.sum(axis=0)

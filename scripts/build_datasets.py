@@ -35,6 +35,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from mpcore.data import ACTIVITY_FILE, NGRAM_FILE, PATCH_FILE
+
 SEED = 20261128
 
 # -- patches -----------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def build_patches(out: Path) -> None:
     patches = np.stack(patches)[rng.permutation(len(patches))]  # (N, y, x, c)
     # course layout: data[i].T is the upright (y, x, c) image  =>  data[i] is (c, x, y)
     course = np.ascontiguousarray(patches.transpose(0, 3, 2, 1))
-    with h5py.File(out / "data1.h5", "w", track_order=True) as f:
+    with h5py.File(out / PATCH_FILE, "w", track_order=True) as f:
         f.create_dataset("data", data=course, compression="gzip", compression_opts=9, shuffle=True)
         f.attrs["source"] = "scikit-image bundled photos: " + ", ".join(PATCH_IMAGES)
         f.attrs["scale"] = "uint8 pixels; divide by 255 for [0, 1]"
@@ -112,7 +114,7 @@ def build_ngrams(out: Path) -> None:
         "val": grams[n_train : n_train + n_val],
         "test": grams[n_train + n_val :],
     }
-    with h5py.File(out / "data2.h5", "w", track_order=True) as f:
+    with h5py.File(out / NGRAM_FILE, "w", track_order=True) as f:
         for name, g in splits.items():
             kw = dict(compression="gzip", compression_opts=9, shuffle=True)
             f.create_dataset(f"{name}x", data=g[:, :3].astype(np.uint8), **kw)
@@ -146,7 +148,7 @@ def build_activity(out: Path) -> None:
             xs.append(acc[s : s + WINDOW])
             ys.append(k)
             recs.append(rec)
-    with h5py.File(out / "data3.h5", "w", track_order=True) as f:
+    with h5py.File(out / ACTIVITY_FILE, "w", track_order=True) as f:
         kw = dict(compression="gzip", compression_opts=9, shuffle=True)
         for prefix, (xs, ys, recs) in split.items():
             f.create_dataset(f"{prefix}X", data=np.stack(xs), **kw)
@@ -164,7 +166,7 @@ def main() -> None:
     build_patches(args.out)
     build_ngrams(args.out)
     build_activity(args.out)
-    for name in ("data1.h5", "data2.h5", "data3.h5"):
+    for name in (PATCH_FILE, NGRAM_FILE, ACTIVITY_FILE):
         p = args.out / name
         print(f"{p}: {p.stat().st_size / 1e6:.2f} MB")
 

@@ -1,6 +1,16 @@
-"""What every cell's backward loop does at each step before its own math."""
+"""Scaffolding the cells share around their own math: the buffers a forward loop fills, the
+backward loop's per-step bookkeeping, and a step's input and weight gradients."""
 
 from __future__ import annotations
+
+import numpy as np
+
+
+def forward_buffers(XW, dtype, n_extra: int) -> tuple:
+    """Empty buffers for a forward loop over XW (G, T, N, H): the activated gates (T, G, N, H),
+    then ``n_extra`` per-step arrays (T, N, H) for what the backward needs besides them."""
+    G, T, N, H = XW.shape
+    return (np.empty((T, G, N, H), dtype=dtype), *(np.empty((T, N, H), dtype=dtype) for _ in range(n_extra)))
 
 
 def steps_back(dH, dh, dh_total):
@@ -18,7 +28,17 @@ def steps_back(dH, dh, dh_total):
         yield t
 
 
-def gate_grads(gate: str, x_t, h_in, da) -> dict:
-    """One gate's weight gradients in a step: ``W_x<gate>``: x_t^T da, ``W_h<gate>``: h_in^T da
-    (h_in: what W_h<gate> multiplied, h_{t-1} or a gated version of it), ``b_<gate>``: Σ_n da."""
-    return {f"W_x{gate}": x_t.T @ da, f"W_h{gate}": h_in.T @ da, f"b_{gate}": da.sum(0)}
+def step_grads(p, x_t, gates) -> tuple:
+    """What a step's pre-activation gradients give beyond the recurrence: ``(dx_t, grads)``.
+
+    ``gates`` maps each gate g to ``(h_in, da_g)``: ``h_in`` is what ``W_h<g>`` multiplied
+    (h_{t-1} or a gated version of it), ``da_g`` (N, H) the gradient of g's pre-activation.
+
+    .. math:: dx_t = \\sum_g da_g W_{xg}^T, \\quad dW_{xg} = x_t^T da_g, \\quad
+        dW_{hg} = h_{in}^T da_g, \\quad db_g = \\sum_n da_g
+    """
+    dx = sum(da @ p[f"W_x{g}"].T for g, (_, da) in gates.items())
+    grads = {}
+    for g, (h_in, da) in gates.items():
+        grads[f"W_x{g}"], grads[f"W_h{g}"], grads[f"b_{g}"] = x_t.T @ da, h_in.T @ da, da.sum(0)
+    return dx, grads

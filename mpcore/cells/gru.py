@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid
-from ._bptt import gate_grads, steps_back
+from ._bptt import forward_buffers, step_grads, steps_back
 
 GATES = ("z", "r", "h")
 STATE = ("h",)
@@ -44,9 +44,7 @@ def step_backward(dstate, cache):
     da_z = dh_t * (h_prev - h_tilde) * z * (1.0 - z)
     da_r = drh * h_prev * r * (1.0 - r)
     dh_prev = dh_t * z + drh * r + da_z @ p["W_hz"].T + da_r @ p["W_hr"].T
-    dx = da_z @ p["W_xz"].T + da_r @ p["W_xr"].T + da_h @ p["W_xh"].T
-    grads = {**gate_grads("z", x_t, h_prev, da_z), **gate_grads("r", x_t, h_prev, da_r),
-             **gate_grads("h", x_t, rh, da_h)}
+    dx, grads = step_grads(p, x_t, {"z": (h_prev, da_z), "r": (h_prev, da_r), "h": (rh, da_h)})
     return dx, (dh_prev,), grads
 
 
@@ -55,18 +53,22 @@ def step_backward(dstate, cache):
 
 def forward(XW, W_h, Hs):
     """XW (3, T, N, H): input projections of z, r, h~; W_h (3, H, H). Fills Hs[1:]; returns
-    (acts (T, 3, N, H) the activated gates, RH (T, N, H) = r_t h_{t-1}, what W_hh multiplied)."""
-    _, T, N, H = XW.shape
-    acts = np.empty((T, 3, N, H), dtype=Hs.dtype)
-    RH = np.empty((T, N, H), dtype=Hs.dtype)
-    for t in range(T):
-        h, a = Hs[t], acts[t]
-        sigmoid(XW[:2, t] + np.matmul(h, W_h[:2]), out=a[:2])  # z, r
-        np.multiply(a[1], h, out=RH[t])  # r h_{t-1}
-        np.tanh(XW[2, t] + RH[t] @ W_h[2], out=a[2])  # h~
-        np.subtract(h, a[2], out=Hs[t + 1])
-        Hs[t + 1] *= a[0]
-        Hs[t + 1] += a[2]  # h_t = z h_{t-1} + (1 - z) h~ = z (h_{t-1} - h~) + h~
+    (acts (T, 3, N, H) the activated gates, RH (T, N, H) = r_t h_{t-1}, what W_hh multiplied).
+
+    Per step:
+    ``[z, r] = σ(XW[:2] + h_{t-1} W_h[:2])``, ``h~ = tanh(XW[2] + (r h_{t-1}) W_hh)``,
+    ``h_t = z (h_{t-1} - h~) + h~``.
+    """
+    acts, RH = forward_buffers(XW, Hs.dtype, 1)
+    for t in range(XW.shape[1]):
+        h_prev, h_t = Hs[t], Hs[t + 1]
+        z_r, z, r, h_tilde = acts[t, :2], acts[t, 0], acts[t, 1], acts[t, 2]
+        sigmoid(XW[:2, t] + np.matmul(h_prev, W_h[:2]), out=z_r)
+        np.multiply(r, h_prev, out=RH[t])
+        np.tanh(XW[2, t] + RH[t] @ W_h[2], out=h_tilde)
+        np.subtract(h_prev, h_tilde, out=h_t)
+        h_t *= z
+        h_t += h_tilde
     return acts, RH
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid
-from ._bptt import gate_grads, steps_back
+from ._bptt import forward_buffers, step_grads, steps_back
 
 GATES = ("i", "f", "o", "c")
 STATE = ("h", "c")
@@ -52,9 +52,8 @@ def step_backward(dstate, cache):
         "o": do * o * (1.0 - o),
         "c": dc * i * (1.0 - c_tilde**2),
     }
-    dx = sum(da[g] @ p[f"W_x{g}"].T for g in GATES)
     dh_prev = sum(da[g] @ p[f"W_h{g}"].T for g in GATES)
-    grads = {k: v for g in GATES for k, v in gate_grads(g, x_t, h_prev, da[g]).items()}
+    dx, grads = step_grads(p, x_t, {g: (h_prev, da[g]) for g in GATES})
     return dx, (dh_prev, dc * f), grads
 
 
@@ -64,11 +63,9 @@ def step_backward(dstate, cache):
 def forward(XW, W_h, Hs):
     """XW (4, T, N, H): input projections of the gates i, f, o, c~; W_h (4, H, H). Fills Hs[1:];
     returns (acts (T, 4, N, H) the activated gates, C (T+1, N, H) cell states, tanh(C[1:]))."""
-    _, T, N, H = XW.shape
-    acts = np.empty((T, 4, N, H), dtype=Hs.dtype)
-    C = np.zeros((T + 1, N, H), dtype=Hs.dtype)
-    tanh_C = np.empty((T, N, H), dtype=Hs.dtype)
-    for t in range(T):
+    acts, tanh_C = forward_buffers(XW, Hs.dtype, 1)
+    C = np.zeros_like(Hs)  # c_0 = 0
+    for t in range(XW.shape[1]):
         A = XW[:, t] + np.matmul(Hs[t], W_h)  # (4, N, H): pre-activations of i, f, o, c~
         a = acts[t]
         sigmoid(A[:3], out=a[:3])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid
-from ._bptt import gate_grads, steps_back
+from ._bptt import forward_buffers, step_grads, steps_back
 
 GATES = ("f", "h")
 STATE = ("h",)
@@ -43,8 +43,7 @@ def step_backward(dstate, cache):
     dfh = da_h @ p["W_hh"].T
     da_f = (dh_t * (h_tilde - h_prev) + dfh * h_prev) * f * (1.0 - f)
     dh_prev = dh_t * (1.0 - f) + dfh * f + da_f @ p["W_hf"].T
-    dx = da_f @ p["W_xf"].T + da_h @ p["W_xh"].T
-    grads = {**gate_grads("f", x_t, h_prev, da_f), **gate_grads("h", x_t, fh, da_h)}
+    dx, grads = step_grads(p, x_t, {"f": (h_prev, da_f), "h": (fh, da_h)})
     return dx, (dh_prev,), grads
 
 
@@ -54,10 +53,8 @@ def step_backward(dstate, cache):
 def forward(XW, W_h, Hs):
     """XW (2, T, N, H): input projections of f and h~; W_h (2, H, H). Fills Hs[1:]; returns
     (acts (T, 2, N, H) the activated gates, FH (T, N, H) = f_t h_{t-1}, what W_hh multiplied)."""
-    _, T, N, H = XW.shape
-    acts = np.empty((T, 2, N, H), dtype=Hs.dtype)
-    FH = np.empty((T, N, H), dtype=Hs.dtype)
-    for t in range(T):
+    acts, FH = forward_buffers(XW, Hs.dtype, 1)
+    for t in range(XW.shape[1]):
         h, a = Hs[t], acts[t]
         sigmoid(XW[0, t] + h @ W_h[0], out=a[0])  # f
         np.multiply(a[0], h, out=FH[t])

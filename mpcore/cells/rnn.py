@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._bptt import gate_grads, steps_back
+from ._bptt import step_grads, steps_back
 
 GATES = ("h",)
 STATE = ("h",)
@@ -31,8 +31,8 @@ def step_backward(dstate, cache):
     (dh_t,) = dstate
     x_t, h_prev, p, h_t = cache
     da = dh_t * (1.0 - h_t**2)
-    grads = gate_grads("h", x_t, h_prev, da)
-    return da @ p["W_xh"].T, (da @ p["W_hh"].T,), grads
+    dx, grads = step_grads(p, x_t, {"h": (h_prev, da)})
+    return dx, (da @ p["W_hh"].T,), grads
 
 
 # -- fast loops over all T steps (layout: see mpcore.recurrent) ---------------------------------
