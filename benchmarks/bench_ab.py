@@ -16,6 +16,12 @@ and the working tree's are called alternately so that a busy machine slows both 
 prints the median time of each, the speed-up (reference / working tree) and the largest
 relative difference of any gradient (float rounding only, if the change kept the math). This is
 how a speed change is judged: same run, ratios, not absolute times.
+
+A policy that holds for a whole process -- what ``fpu.training_numerics`` sets: BLAS threads,
+flush-to-zero, how freed memory is kept -- cannot differ between two sides in one process. With
+``--processes R`` each side runs instead in its own fresh process under its own revision's
+``training_numerics``, alternately, R times per side; it prints the median over those processes
+of each one's median time, and the minor page faults per call.
 """
 
 from __future__ import annotations
@@ -82,6 +88,45 @@ def workloads(names) -> dict:
     return out
 
 
+def time_in_process(package: str, name: str, reps: int) -> dict:
+    """In this (fresh) process: median ms per call of workload ``name`` with ``package``'s model
+    and ``package``'s ``training_numerics``, and minor page faults per call."""
+    import resource
+
+    model, dtype, p, inputs, kw = workloads([name])[name]
+    module = importlib.import_module(f"{package}.models.{model}")
+    numerics = importlib.import_module(f"{package}.fpu").training_numerics
+    times = []
+    with numerics(dtype):
+        module.loss_and_grads(p, *inputs, **kw)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(reps):
+            t = time.perf_counter()
+            module.loss_and_grads(p, *inputs, **kw)
+            times.append(time.perf_counter() - t)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return {"ms": float(np.median(times)) * 1e3, "faults": faults / reps}
+
+
+def compare_processes(against: str, ref_dir: Path, names, rounds: int, reps: int):
+    import json
+
+    print(f"| workload | {against} (ms) | working tree (ms) | speed-up | page faults per call ({against} / "
+          "working tree) |\n|---|---|---|---|---|")
+    for name in names:
+        results = {"mpcore_ref": [], "mpcore": []}
+        for r in range(rounds):
+            for package in ("mpcore_ref", "mpcore")[:: 1 if r % 2 else -1]:
+                code = (f"import sys, json; sys.path[:0] = [{str(ref_dir)!r}, {str(ROOT / 'benchmarks')!r}]; "
+                        f"import bench_ab; print(json.dumps(bench_ab.time_in_process({package!r}, {name!r}, {reps})))")
+                out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+                results[package].append(json.loads(out.stdout.splitlines()[-1]))
+        ref_ms, new_ms = (float(np.median([x["ms"] for x in results[k]])) for k in ("mpcore_ref", "mpcore"))
+        ref_pf, new_pf = (float(np.median([x["faults"] for x in results[k]])) for k in ("mpcore_ref", "mpcore"))
+        print(f"| {name} | {ref_ms:.1f} | {new_ms:.1f} | {ref_ms / new_ms:.2f}x | {ref_pf:.0f} / {new_pf:.0f} |",
+              flush=True)
+
+
 def main(argv=None):
     from mpcore import models
 
@@ -90,9 +135,13 @@ def main(argv=None):
     choices = ["autoencoder", "language_model", *cells.CELLS]
     parser.add_argument("--workloads", nargs="+", default=choices, choices=choices)
     parser.add_argument("--reps", type=int, default=21, help="calls of each side (default 21)")
+    parser.add_argument("--processes", type=int, metavar="R",
+                        help="each side in its own fresh process, R processes per side (see the docstring)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         ref = reference_models(args.against, Path(tmp))
+        if args.processes:
+            return compare_processes(args.against, Path(tmp), args.workloads, args.processes, args.reps)
         print(f"| workload | {args.against} (ms) | working tree (ms) | speed-up | largest gradient difference |")
         print("|---|---|---|---|---|")
         for name, (model, dtype, p, inputs, kw) in workloads(args.workloads).items():

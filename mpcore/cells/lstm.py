@@ -65,13 +65,17 @@ def forward(XW, W_h, Hs):
     returns (acts (T, 4, N, H) the activated gates, C (T+1, N, H) cell states, tanh(C[1:]))."""
     acts, tanh_C = forward_buffers(XW, Hs.dtype, 1)
     C = np.zeros_like(Hs)  # c_0 = 0
+    A = np.empty_like(acts[0])  # (4, N, H): pre-activations of i, f, o, c~ at one step
+    ic = np.empty_like(Hs[0])
     for t in range(XW.shape[1]):
-        A = XW[:, t] + np.matmul(Hs[t], W_h)  # (4, N, H): pre-activations of i, f, o, c~
+        np.matmul(Hs[t], W_h, out=A)
+        A += XW[:, t]
         a = acts[t]
         sigmoid(A[:3], out=a[:3])
         np.tanh(A[3], out=a[3])
         np.multiply(a[1], C[t], out=C[t + 1])
-        C[t + 1] += a[0] * a[3]  # c_t = f c_{t-1} + i c~
+        np.multiply(a[0], a[3], out=ic)
+        C[t + 1] += ic  # c_t = f c_{t-1} + i c~
         np.tanh(C[t + 1], out=tanh_C[t])
         np.multiply(a[2], tanh_C[t], out=Hs[t + 1])  # h_t = o tanh(c_t)
     return acts, C, tanh_C
@@ -86,12 +90,17 @@ def backward(dH, W_h, Hs, aux, dA, dh_total):
     """
     acts, C, tanh_C = aux
     i, f, o, c_tilde = (acts[:, k] for k in range(4))  # each (T, N, H)
-    K = np.empty_like(dA)
-    np.multiply(c_tilde, i * (1.0 - i), out=K[0])
-    np.multiply(C[:-1], f * (1.0 - f), out=K[1])
-    np.multiply(tanh_C, o * (1.0 - o), out=K[2])
-    np.multiply(i, 1.0 - c_tilde * c_tilde, out=K[3])
-    Q = o * (1.0 - tanh_C * tanh_C)
+    K = dA  # the factors, written into dA; the loop multiplies them by dc or dh in place
+    for k, (gate, other) in enumerate(((i, c_tilde), (f, C[:-1]), (o, tanh_C))):  # σ' = σ (1 - σ)
+        np.subtract(1.0, gate, out=K[k])
+        K[k] *= gate
+        K[k] *= other
+    np.multiply(c_tilde, c_tilde, out=K[3])  # tanh' = 1 - tanh²
+    np.subtract(1.0, K[3], out=K[3])
+    K[3] *= i
+    Q = np.multiply(tanh_C, tanh_C)
+    np.subtract(1.0, Q, out=Q)
+    Q *= o
     W_hT = W_h.transpose(0, 2, 1)
     _, T, N, H = dA.shape
     dh = np.zeros((N, H), dtype=dA.dtype)
@@ -101,8 +110,9 @@ def backward(dH, W_h, Hs, aux, dA, dh_total):
     for t in steps_back(dH, dh, dh_total):
         np.multiply(dh, Q[t], out=tmp)
         dc += tmp  # dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh² c_t)
-        np.multiply(K[:, t], dc, out=dA[:, t])  # i, f, c~ (o is overwritten next)
-        np.multiply(K[2, t], dh, out=dA[2, t])
+        dA[:2, t] *= dc  # da_i, da_f = dc K
+        dA[2, t] *= dh  # da_o = dh K_o
+        dA[3, t] *= dc  # da_c~ = dc K_c~
         dc *= f[t]  # dc_{t-1}: the cell state carries the gradient back through time
         np.matmul(dA[:, t], W_hT, out=back)
         np.sum(back, axis=0, out=dh)  # dh_{t-1} = Σ_g da_g W_hg^T
