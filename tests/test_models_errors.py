@@ -87,6 +87,12 @@ def test_language_model_utilities_bad_input(rng):
     assert sorted(w for w, _ in near) == ["b", "c"] and near[0][1] <= near[1][1]
 
 
+def test_nearest_in_groups_finds_each_words_neighbour_and_skips_unknown_words():
+    R = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.0, 5.2]])  # a ~ b, c ~ d
+    near = language_model.nearest_in_groups({"R": R}, ["a", "b", "c", "d"], {"x": ("a", "c", "zz"), "y": ()})
+    assert near == {"x": {"a": "b", "c": "d"}, "y": {}}
+
+
 def test_sequence_bad_input(rng):
     with pytest.raises(ValueError, match="unknown cell 'transformer'"):
         sequence.init_params("transformer", 3, 4, 2, rng)

@@ -90,3 +90,33 @@ def test_notebook_3_section_6_mistakes(median):
             assert share(test[c], cls, cls) == 1
     # "the RNN takes a third of the pendulum windows for something else"
     assert 1 - share(test["rnn"], "pendulum", "pendulum") == pytest.approx(1 / 3, abs=0.03)
+
+
+def test_notebook_2_section_5_word_groups(shipped):
+    from mpcore import data
+    from mpcore.models import language_model as lm
+
+    params = _get(shipped, E.language_model_config(32, 256, 0)).params
+    words = data.load_ngrams().words
+    # "which hold only about a quarter of the variance"
+    E_ = params["R"][:100] - params["R"][:100].mean(axis=0)
+    S = np.linalg.svd(E_, compute_uv=False)
+    assert 0.2 < np.sum(S[:2] ** 2) / np.sum(S**2) < 0.3
+    near = lm.nearest_in_groups(params, words)
+    same_role = {
+        "modal verbs": {"will", "would", "should", "may", "must", "can", "might", "could", "shall"},
+        "forms of have": {"has", "have", "had"},
+        "forms of be": {"is", "was", "were", "are", "be", "been", "am"},
+        "quantifiers": {"some", "many", "every", "each", "any", "no", "most", "all", "few"},
+        "prepositions": {"in", "on", "at", "from", "by", "into", "upon", "under", "with", "within", "without",
+                         "against", "of", "for", "to", "through"},
+        "punctuation": {",", ".", ";", '"', "-", "$", "—", ":"},
+        "pronouns": {"i", "we", "they", "you", "my", "me", "them", "us", "our", "their"},
+    }
+    # "In all but one pair (from → use) the nearest word plays the same grammatical role"
+    assert [(w, v) for g, m in near.items() for w, v in m.items() if v not in same_role[g]] == [("from", "use")]
+    # "often a word outside the lists: would → might, can → could, every → each, were → am, in → within"
+    assert (near["modal verbs"]["would"], near["modal verbs"]["can"], near["quantifiers"]["every"],
+            near["forms of be"]["were"], near["prepositions"]["in"]) == ("might", "could", "each", "am", "within")
+    # "The punctuation marks ... all have a dash or a colon as their nearest neighbour"
+    assert set(near["punctuation"].values()) <= {"—", ":"} and len(near["punctuation"]) == 6

@@ -31,6 +31,17 @@ from ..layers import (
 
 PARAM_NAMES = ("R", "W1", "b1", "W2", "b2")
 CONTEXT = 3
+#: Grammatical groups among the most frequent words of the bundled vocabulary: what to check the
+#: learned embeddings against (:func:`nearest_in_groups`; notebook 2, section 5).
+WORD_GROUPS = {
+    "modal verbs": ("will", "would", "should", "may", "must", "can"),
+    "forms of have": ("has", "have", "had"),
+    "forms of be": ("is", "was", "were", "are", "be", "been"),
+    "quantifiers": ("some", "every", "any", "most", "no"),
+    "prepositions": ("in", "on", "at", "from", "by", "into", "upon", "under", "with"),
+    "punctuation": (",", ".", ";", '"', "-", "$"),
+    "pronouns": ("i", "we", "they", "you"),
+}
 
 
 def init_params(n_words: int, D: int, P: int, rng: np.random.Generator, dtype=np.float64) -> dict:
@@ -127,6 +138,14 @@ def top_k_words(params: dict, words: list[str], trigram, k: int = 10) -> list[tu
     p = predict_proba(params, np.array([ids]))[0]
     order = np.argsort(-p, kind="stable")[:k]
     return [(words[j], float(p[j])) for j in order]
+
+
+def nearest_in_groups(params: dict, words: list[str], groups: dict = WORD_GROUPS) -> dict:
+    """For each group, ``{word: its nearest neighbour}`` over the whole vocabulary (Euclidean
+    distance between embeddings), for the group's words that are in ``words``. A group whose
+    words are each other's neighbours is one the model has learned without being told."""
+    return {name: {w: nearest_words(params, words, w, k=1)[0][0] for w in group if w in words}
+            for name, group in groups.items()}
 
 
 def nearest_words(params: dict, words: list[str], word: str, k: int = 5) -> list[tuple[str, float]]:
