@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import platform
 from contextlib import contextmanager
 
@@ -39,6 +40,7 @@ TRIM_THRESHOLD = 512 * 2**20
 _MXCSR_OFFSET = 28  # glibc x86-64 fenv_t: 28 bytes of x87 state, then the 32-bit mxcsr
 
 
+@functools.cache  # find_library runs ldconfig: once per process
 def _libc():
     if platform.system() != "Linux":
         return None
@@ -48,9 +50,9 @@ def _libc():
 
 
 def keep_freed_memory() -> bool:
-    """Ask glibc (Linux) to keep freed blocks up to :data:`MMAP_THRESHOLD` in the heap and to
-    return at most the freed memory beyond :data:`TRIM_THRESHOLD` to the kernel, so that a
-    training step reuses the pages of the previous one. For the whole process and for good
+    """Ask glibc (Linux) to serve blocks up to :data:`MMAP_THRESHOLD` from the heap and to give
+    freed heap memory back to the kernel only when more than :data:`TRIM_THRESHOLD` of it is
+    free, so that a training step reuses the pages of the previous one. For the whole process and for good
     (glibc has no getter to restore from); memory in use is unchanged, and the process keeps at
     most its peak. Returns whether it was set (False elsewhere)."""
     libc = _libc()
@@ -61,6 +63,7 @@ def keep_freed_memory() -> bool:
     return bool(mmap_set and trim_set)  # mallopt returns 1 on success
 
 
+@functools.cache
 def _libm():
     if platform.machine().lower() not in ("x86_64", "amd64") or platform.system() != "Linux":
         return None
