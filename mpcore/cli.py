@@ -261,7 +261,7 @@ def sequence_summary(results, chosen: dict) -> dict:
         for r in sorted(mine, key=lambda r: (r.config.sgd.lr, r.config.seed)):
             by_lr.setdefault(r.config.sgd.lr, []).append(r.metrics["val_accuracy"])
         at_lr = sorted((r for r in mine if r.config.sgd.lr == lr), key=lambda r: r.config.seed)
-        median = E.median_result(at_lr)
+        median = E.median_result(at_lr, key="val_accuracy")
         cells[cell] = {
             "val_accuracy_by_lr": {f"{k:g}": float(np.mean(v)) for k, v in by_lr.items()},
             "val_accuracy_by_lr_and_seed": {f"{k:g}": v for k, v in by_lr.items()},

@@ -166,14 +166,16 @@ def test_max_rise():
 
 
 def test_median_result_and_sequence_summary():
-    rs = [fake("rnn", 0.01, s, 0.5, t) for s, t in [(0, 0.5), (1, 0.7), (2, 0.6)]]
+    # the median by validation accuracy is seed 2; by test accuracy it would be seed 0
+    rs = [fake("rnn", 0.01, s, v, t) for s, v, t in [(0, 0.5, 0.6), (1, 0.7, 0.5), (2, 0.6, 0.7)]]
     rs += [fake("rnn", 0.1, s, 0.4, 0.99) for s in (0, 1, 2)]  # another η: not part of the test statistics
-    assert E.median_result(rs[:3]).config.seed == 2
+    assert E.median_result(rs[:3]).config.seed == 2  # the default key: validation, never test
+    assert E.median_result(rs[:3], key="test_accuracy").config.seed == 0
     s = cli.sequence_summary(rs, {"rnn": 0.01})["cells"]["rnn"]
     assert s["seeds"] == [0, 1, 2] and s["median_seed"] == 2 and s["chosen_lr"] == 0.01
     assert s["test_accuracy"]["mean"] == pytest.approx(0.6)
     assert s["test_accuracy"]["sd"] == pytest.approx(0.1)
-    assert s["val_accuracy_by_lr"] == {"0.01": pytest.approx(0.5), "0.1": pytest.approx(0.4)}
+    assert s["val_accuracy_by_lr"] == {"0.01": pytest.approx(0.6), "0.1": pytest.approx(0.4)}
     assert s["val_accuracy_by_lr_and_seed"]["0.1"] == [0.4, 0.4, 0.4]
 
 
