@@ -1,4 +1,5 @@
-"""Central finite differences, to prove analytic gradients (run in float64)."""
+"""Central finite differences, to check analytic gradients (run in float64): a small relative
+error supports a gradient on the inputs tried; it does not prove it."""
 
 from __future__ import annotations
 

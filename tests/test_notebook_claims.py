@@ -120,3 +120,24 @@ def test_notebook_2_section_5_word_groups(shipped):
             near["forms of be"]["were"], near["prepositions"]["in"]) == ("might", "could", "each", "am", "within")
     # "The punctuation marks ... all have a dash or a colon as their nearest neighbour"
     assert set(near["punctuation"].values()) <= {"—", ":"} and len(near["punctuation"]) == 6
+
+
+def test_notebook_1_section_3_convergence(shipped):
+    main = _get(shipped, E.AutoencoderConfig())
+    # "Sixty iterations are not convergence: ... the converged run below reaches 0.73"
+    assert main.history["stopped"].startswith("converged")
+    assert main.metrics["iterations"] > 60
+    assert round(main.metrics["selectivity"], 2) == 0.73
+
+
+def test_notebook_4_section_2_sparsity_explorer(shipped):
+    grid = {(b, r): _get(shipped, E.AutoencoderConfig(beta=b, rho=r)).metrics
+            for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO}
+    # "lower β from 3 to 0.3 and watch the mean activation double (0.011 → 0.020)"
+    assert [round(grid[(b, 0.01)]["mean_activation"], 3) for b in (3.0, 0.3, 10.0)] == [0.011, 0.020, 0.010]
+    # "raise it to 10 and little changes (0.010, selectivity 0.73 as at β = 3)"
+    assert round(grid[(10.0, 0.01)]["selectivity"], 2) == round(grid[(3.0, 0.01)]["selectivity"], 2) == 0.73
+    # "No unit falls silent anywhere in this grid"
+    assert all(m["dead_units"] == 0 for m in grid.values())
+    # "Raise ρ to 0.05 or 0.2 and watch the edges dissolve into texture and speckle"
+    assert all(grid[(b, r)]["selectivity"] < 0.3 for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO[1:])
