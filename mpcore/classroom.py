@@ -21,12 +21,20 @@ tags (kept in the jupytext sources), which this module turns into nbgrader's cel
     DIR/source/mpcore/*.ipynb     instructor version (solutions, nbgrader metadata)
     DIR/release/mpcore/*.ipynb    student version (generated: never edit by hand)
     DIR/gradebook.db              nbgrader's database (assignment, cells, points)
+
+The folder is built beside ``DIR`` and renamed into place when complete; ``nbgrader_config.py``
+finds the course root from its own location, so the folder can be moved or copied. Scores come
+from ``python -m mpcore grade DIR`` (:mod:`mpcore.grading.course`), which runs each solution in a
+sandbox; the check cells refuse to run under ``nbgrader autograde``.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -43,8 +51,15 @@ ANSWER_POINTS = 1
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 _CONFIG = '''c = get_config()
-c.CourseDirectory.course_id = "mpcore"
-c.CourseDirectory.root = {root!r}
+import os
+c.CourseDirectory.course_id = "{assignment}"
+# The folder of this file: the course can be moved or copied.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+# Grade with `python -m mpcore grade .` (student code sandboxed), not `nbgrader autograde`.
+# For nbgrader's own execution (validate, and autograde if run anyway): a cell gets 120 s,
+# and a check cell a student deleted is put back (so it scores 0, not "ungraded").
+c.Execute.timeout = 120
+c.OverwriteCells.add_missing_cells = True
 '''
 
 
@@ -91,18 +106,36 @@ def build(out: str | Path, notebooks_dir: str | Path | None = None) -> Path:
             f"{notebooks_dir}: walkthrough notebooks {', '.join(missing)} not found; the classroom edition is "
             "built from a source checkout of mpcore (pass --notebooks DIR to point at its notebooks/ folder)")
     out = Path(out).resolve()
-    source = out / "source" / ASSIGNMENT
-    source.mkdir(parents=True, exist_ok=True)
-    (out / "nbgrader_config.py").write_text(_CONFIG.format(root=str(out)))
-    for name in WALKTHROUGHS:
-        nbformat.write(instructor_notebook(notebooks_dir / f"{name}.ipynb"), str(source / f"{name}.ipynb"))
-    nbgrader(out, "generate_assignment", ASSIGNMENT, "--force")
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and is not empty: choose a new folder for the course")
+    # Built in a temporary folder beside ``out`` and renamed at the end: a failure leaves nothing half-written.
+    building = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-", dir=out.parent))
+    try:
+        source = building / "source" / ASSIGNMENT
+        source.mkdir(parents=True)
+        (building / "nbgrader_config.py").write_text(_CONFIG.format(assignment=ASSIGNMENT))
+        for name in WALKTHROUGHS:
+            nbformat.write(instructor_notebook(notebooks_dir / f"{name}.ipynb"), str(source / f"{name}.ipynb"))
+        nbgrader(building, "generate_assignment", ASSIGNMENT, "--force")
+        if out.exists():
+            out.rmdir()
+        building.rename(out)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
     return out / "release" / ASSIGNMENT
+
+
+def nbgrader_path() -> str:
+    """$PATH with this Python's scripts folder first: nbgrader runs ``alembic`` from PATH, and in a
+    venv that is not activated it would not find it."""
+    return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 def nbgrader(course_dir: str | Path, *args: str) -> str:
     """Run ``nbgrader <args>`` in ``course_dir`` (with this Python); its log, or RuntimeError on failure."""
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, capture_output=True, text=True,
+                          env={**os.environ, "PATH": nbgrader_path()})
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
     return proc.stderr

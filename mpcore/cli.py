@@ -556,11 +556,36 @@ def classroom(out: Path, notebooks: Path | None) -> int:
     except SystemExit as e:
         print(e, file=sys.stderr)
         return 2
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
         print(f"mpcore classroom: {e}", file=sys.stderr)
         return 2
     print(f"instructor notebooks: {out / 'source' / C.ASSIGNMENT}/\nstudent notebooks:    {release}/\n"
           f"nbgrader course:      {out}/ (nbgrader_config.py, gradebook.db); see README, 'Teaching with mpcore'")
+    return 0
+
+
+def grade(course: Path, student: str | None, sandbox: bool, timeout: float) -> int:
+    """``mpcore grade``: score the submissions of an nbgrader course, student code sandboxed (:mod:`mpcore.grading`)."""
+    import importlib.util
+
+    if importlib.util.find_spec("nbgrader") is None:
+        print("mpcore grade: nbgrader is not installed; install the classroom extra: "
+              "pip install -e \".[classroom]\"", file=sys.stderr)
+        return 2
+    from .classroom import ASSIGNMENT
+    from .grading import course as G
+
+    if not sandbox:
+        print("mpcore grade: --no-sandbox: student code runs in plain child processes that can read your files; "
+              "use it only for submissions you trust", file=sys.stderr)
+    try:
+        results = G.grade(course, student, sandbox=sandbox, timeout=timeout)
+    except G.GradingError as e:
+        print(f"mpcore grade: {e}", file=sys.stderr)
+        return 2
+    total = sum(r.score for r in results)
+    print(f"graded {len(results)} student(s) into {course / 'gradebook.db'} ({total:g} points in all); "
+          f"inline questions: nbgrader formgrade; feedback: nbgrader generate_feedback {ASSIGNMENT}")
     return 0
 
 
@@ -583,9 +608,17 @@ def main(argv=None) -> int:
     cls.add_argument("--out", type=Path, default=Path("classroom"), help="course folder to write (default: classroom)")
     cls.add_argument("--notebooks", type=Path, default=None,
                      help="folder with the walkthrough notebooks (default: the checkout's notebooks/)")
+    grd = sub.add_parser("grade", help="score a course's submissions, each solution in a sandboxed process")
+    grd.add_argument("course", type=Path, help="the course folder written by `mpcore classroom`")
+    grd.add_argument("--student", default=None, help="grade this student only (default: every submission)")
+    grd.add_argument("--timeout", type=float, default=60.0, help="seconds for one exercise's check (default 60)")
+    grd.add_argument("--no-sandbox", action="store_true",
+                     help="run student code without bubblewrap (trusted submissions only)")
     args = parser.parse_args(argv)
     if args.command == "classroom":
         return classroom(args.out, args.notebooks)
+    if args.command == "grade":
+        return grade(args.course, args.student, not args.no_sandbox, args.timeout)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
     if args.data_dir is not None:

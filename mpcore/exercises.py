@@ -20,6 +20,7 @@ the end of the notebook (the notebooks themselves use mpcore's implementation th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,12 +37,71 @@ TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: its notebook, what it asks, its points, and the comparison it runs."""
+    """One exercise: its notebook, what it asks, its points, the comparison it runs, and the
+    mpcore functions a solution may call (the grader serves them to the sandboxed student code)."""
 
     notebook: str
     title: str
     points: int
-    compare: Callable  # student function -> list of (what is compared, relative error)
+    compare: Callable  # student function -> list of Comparison
+    helpers: dict = None  # {"dotted.name": function} the solution cell may use besides numpy
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One quantity the student computed, against the reference: its relative error and, when
+    the error has a recognisable cause, a hint (never the reference's values)."""
+
+    what: str
+    error: float
+    hint: str | None = None
+
+
+def _vs(what: str, got, want) -> Comparison:
+    """Compare the student's ``got`` with ``want`` (reference or finite differences)."""
+    try:
+        g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Comparison(what, float("inf"), f"is a {type(got).__name__}, not an array of numbers")
+    if g.shape != w.shape:
+        return Comparison(what, float("inf"), diagnose(g, w))
+    err = relative_error(g, w)
+    return Comparison(what, err, None if err < TOLERANCE else diagnose(g, w))
+
+
+def diagnose(g: np.ndarray, w: np.ndarray) -> str | None:
+    """The likely cause of a wrong answer ``g`` for the right answer ``w``, in words, or None.
+
+    Recognised: the wrong shape (or the transposed one), NaN/inf, all zeros, the opposite sign,
+    the right direction scaled by N or 1/N (a sum for a mean, a factor missing or counted twice),
+    the transposed matrix, and how many entries are right when only some are.
+    """
+    if g.shape != w.shape:
+        if g.ndim == 2 and g.shape == w.shape[::-1]:
+            return f"has the transposed shape {g.shape}; expected {w.shape}"
+        return f"has shape {g.shape}; expected {w.shape}"
+    if not np.all(np.isfinite(g)):
+        return f"holds {np.count_nonzero(~np.isfinite(g))} NaN or inf values (an overflow? a log of 0?)"
+    if not np.any(w):
+        return None
+    if not np.any(g):
+        return "is all zeros"
+    if relative_error(g, -w) < TOLERANCE:
+        return "has the opposite sign"
+    k = float(np.vdot(g, w) / np.vdot(w, w))
+    if k > 0 and relative_error(g, k * w) < TOLERANCE:
+        for n in range(2, 1001):
+            if abs(k - n) < 1e-6 * n:
+                return f"is {n}x too large (a sum where the mean belongs, or a factor counted twice?)"
+            if abs(1 / k - n) < 1e-6 * n:
+                return f"is {n}x too small (a mean where the sum belongs, or a factor missing?)"
+        return f"points the right way but is scaled by {k:.3g}"
+    if g.ndim == 2 and g.shape[0] == g.shape[1] and relative_error(g, w.T) < TOLERANCE:
+        return "is the transpose of the right matrix"
+    right = np.isclose(g, w, rtol=1e-6, atol=1e-9 * float(np.abs(w).max()))
+    if right.any():
+        return f"{np.count_nonzero(right)} of its {right.size} entries are right; the others are not"
+    return None
 
 
 def _fd(f, x):
@@ -58,9 +118,9 @@ def _kl_sparsity(fn):
     kl, dkl = fn(rho, rho_hat.copy())
     ref_kl, ref_dkl = autoencoder.sparsity_penalty(rho, rho_hat)
     x = rho_hat.copy()
-    return [("penalty Σ KL(ρ‖ρ̂_j) vs mpcore", relative_error(kl, ref_kl)),
-            ("gradient dKL/dρ̂ vs mpcore", relative_error(dkl, ref_dkl)),
-            ("gradient dKL/dρ̂ vs finite differences", relative_error(dkl, _fd(lambda: fn(rho, x)[0], x)))]
+    return [_vs("penalty Σ KL(ρ‖ρ̂_j) vs mpcore", kl, ref_kl),
+            _vs("gradient dKL/dρ̂ vs mpcore", dkl, ref_dkl),
+            _vs("gradient dKL/dρ̂ vs finite differences", dkl, _fd(lambda: fn(rho, x)[0], x))]
 
 
 def _small_autoencoder():
@@ -73,12 +133,11 @@ def _autoencoder_cost(fn):
     hyper = dict(lam=1e-2, beta=3.0, rho=0.1)
     J, grads = fn({k: v.copy() for k, v in params.items()}, X, **hyper)
     ref_J, ref_grads = autoencoder.loss_and_grads(params, X, **hyper)
-    out = [("cost J vs mpcore", relative_error(J, ref_J))]
+    out = [_vs("cost J vs mpcore", J, ref_J)]
     p = {k: v.copy() for k, v in params.items()}
     for k in params:
-        out.append((f"gradient d J/d {k} vs mpcore", relative_error(grads[k], ref_grads[k])))
-        out.append((f"gradient d J/d {k} vs finite differences",
-                    relative_error(grads[k], _fd(lambda: fn(p, X, **hyper)[0], p[k]))))
+        out.append(_vs(f"gradient d J/d {k} vs mpcore", grads[k], ref_grads[k]))
+        out.append(_vs(f"gradient d J/d {k} vs finite differences", grads[k], _fd(lambda: fn(p, X, **hyper)[0], p[k])))
     return out
 
 
@@ -89,7 +148,7 @@ def _zca_whiten(fn):
     out = []
     for eps in (0.1, 1e-3):
         ref = Y @ data.zca_matrix(Y, eps)
-        out.append((f"whitened patches, ε = {eps:g}, vs mpcore", relative_error(fn(Y.copy(), eps), ref)))
+        out.append(_vs(f"whitened patches, ε = {eps:g}, vs mpcore", fn(Y.copy(), eps), ref))
     return out
 
 
@@ -103,11 +162,11 @@ def _softmax_cross_entropy(fn):
     ref_loss, ref_d = softmax_cross_entropy(scores, y)
     s = scores.copy()
     big = scores + 800.0  # a softmax that is not shifted overflows here
-    return [("loss vs mpcore", relative_error(loss, ref_loss)),
-            ("dL/dscores vs mpcore", relative_error(dscores, ref_d)),
-            ("dL/dscores vs finite differences", relative_error(dscores, _fd(lambda: fn(s, y)[0], s))),
-            ("loss for scores + 800 (numerical stability) vs mpcore",
-             relative_error(fn(big, y)[0], softmax_cross_entropy(big, y)[0]))]
+    return [_vs("loss vs mpcore", loss, ref_loss),
+            _vs("dL/dscores vs mpcore", dscores, ref_d),
+            _vs("dL/dscores vs finite differences", dscores, _fd(lambda: fn(s, y)[0], s)),
+            _vs("loss for scores + 800 (numerical stability) vs mpcore", fn(big, y)[0],
+                softmax_cross_entropy(big, y)[0])]
 
 
 def _embedding_backward(fn):
@@ -117,9 +176,10 @@ def _embedding_backward(fn):
     dout = rng.standard_normal((3, 3, D))
     dR = np.asarray(fn(dout.copy(), idx, V), dtype=np.float64)
     ref = embedding_backward(dout, (idx, V))
-    out = [("dR (all rows) vs mpcore", relative_error(dR, ref))]
-    repeated = [v for v in range(V) if np.count_nonzero(idx == v) > 1]
-    out.append((f"dR rows of the repeated words {repeated} vs mpcore", relative_error(dR[repeated], ref[repeated])))
+    out = [_vs("dR (all rows) vs mpcore", dR, ref)]
+    if dR.shape == ref.shape:
+        repeated = [v for v in range(V) if np.count_nonzero(idx == v) > 1]
+        out.append(_vs(f"dR rows of the repeated words {repeated} vs mpcore", dR[repeated], ref[repeated]))
     return out
 
 
@@ -128,8 +188,11 @@ def _top_k(fn):
     proba = rng.dirichlet(np.ones(9), size=4)
     got = np.asarray(fn(proba.copy(), 3))
     ref = np.argsort(-proba, axis=1)[:, :3]
-    wrong = np.mean(got != ref) if got.shape == ref.shape else 1.0
-    return [("indices of the 3 most probable words, most probable first (share wrong)", float(wrong))]
+    what = "indices of the 3 most probable words, most probable first (share wrong)"
+    if got.shape != ref.shape:
+        return [Comparison(what, 1.0, diagnose(got, ref))]
+    hint = "lists the least probable words first" if np.array_equal(got, np.argsort(proba, axis=1)[:, :3]) else None
+    return [Comparison(what, float(np.mean(got != ref)), hint)]
 
 
 # -- Part 3: recurrent networks --------------------------------------------------------------------
@@ -160,13 +223,12 @@ def _step_backward(cell, fn):
         new_state, _ = module.step_forward(x, state, p)
         return sum(float(np.sum(u * s)) for u, s in zip(upstream, new_state))
 
-    out = [("dx_t vs mpcore", relative_error(dx, ref_dx)),
-           ("dx_t vs finite differences", relative_error(dx, _fd(L, x)))]
+    out = [_vs("dx_t vs mpcore", dx, ref_dx), _vs("dx_t vs finite differences", dx, _fd(L, x))]
     for name, d, ref, s in zip(module.STATE, dstate_prev, ref_dstate, state):
-        out.append((f"d{name}_(t-1) vs mpcore", relative_error(d, ref)))
-        out.append((f"d{name}_(t-1) vs finite differences", relative_error(d, _fd(L, s))))
+        out.append(_vs(f"d{name}_(t-1) vs mpcore", d, ref))
+        out.append(_vs(f"d{name}_(t-1) vs finite differences", d, _fd(L, s)))
     for k in p:
-        out.append((f"d{k} vs mpcore", relative_error(grads[k], ref_grads[k])))
+        out.append(_vs(f"d{k} vs mpcore", grads[k], ref_grads[k]))
     return out
 
 
@@ -179,14 +241,15 @@ def _bptt(fn):
     dX, grads = fn(X.copy(), {k: v.copy() for k, v in p.items()}, dH.copy())
     _, cache = recurrent.sequence_forward(X, p, "rnn")
     ref_dX, ref_grads, _ = recurrent.sequence_backward(dH, cache)
-    out = [("dX (every step) vs mpcore", relative_error(dX, ref_dX))]
-    out += [(f"d{k} (summed over steps) vs mpcore", relative_error(grads[k], ref_grads[k])) for k in p]
+    out = [_vs("dX (every step) vs mpcore", dX, ref_dX)]
+    out += [_vs(f"d{k} (summed over steps) vs mpcore", grads[k], ref_grads[k]) for k in p]
     return out
 
 
 EXERCISES = {
     "kl_sparsity": Exercise("01", "the KL sparsity penalty and its gradient", 2, _kl_sparsity),
-    "autoencoder_cost": Exercise("01", "the autoencoder's cost and backward pass", 3, _autoencoder_cost),
+    "autoencoder_cost": Exercise("01", "the autoencoder's cost and backward pass", 3, _autoencoder_cost,
+                                 {"autoencoder.sparsity_penalty": autoencoder.sparsity_penalty}),
     "zca_whiten": Exercise("01", "ZCA whitening", 2, _zca_whiten),
     "softmax_cross_entropy": Exercise("02", "softmax cross-entropy and its gradient", 2, _softmax_cross_entropy),
     "embedding_backward": Exercise("02", "the embedding gradient with repeated words", 2, _embedding_backward),
@@ -196,27 +259,53 @@ EXERCISES = {
     "lstm_step_backward": Exercise("03", "one backward step of the LSTM", 3, lambda fn: _step_backward("lstm", fn)),
     "gru_step_backward": Exercise("03", "one backward step of the GRU (optional)", 2,
                                   lambda fn: _step_backward("gru", fn)),
-    "bptt": Exercise("03", "backpropagation through time for the RNN", 3, _bptt),
+    "bptt": Exercise("03", "backpropagation through time for the RNN", 3, _bptt,
+                     {"cells.rnn.step_forward": cells.rnn.step_forward,
+                      "cells.rnn.step_backward": cells.rnn.step_backward}),
 }
 
 
-def check(name: str, fn) -> bool:
-    """Run exercise ``name``'s comparisons on the student's ``fn``; print them; True if all pass."""
+#: nbgrader sets this while ``nbgrader autograde`` runs the notebooks (NBGRADER_EXECUTION=autograde).
+_NBGRADER_AUTOGRADE = ("NBGRADER_EXECUTION", "autograde")
+
+
+def run(name: str, fn) -> tuple[bool, list[str]]:
+    """Run exercise ``name``'s comparisons on ``fn``: (passed, one line per quantity).
+
+    ``fn`` is the student's function, or a :class:`mpcore.grading.sandbox.StudentFunction` that
+    runs it in a sandboxed process. Never raises for what the student's code does.
+    """
     if name not in EXERCISES:
         raise ValueError(f"unknown exercise {name!r}: expected one of {sorted(EXERCISES)}")
     try:
         results = EXERCISES[name].compare(fn)
     except NotImplementedError:
-        print(f"{name}: not implemented yet -- the rest of the notebook uses mpcore's own implementation.")
-        return False
+        return False, [f"{name}: not implemented yet -- the rest of the notebook uses mpcore's own implementation."]
     except Exception as e:  # a student's bug: say what happened, do not stop the notebook
-        print(f"{name}: your function raised {type(e).__name__}: {e}")
-        return False
-    passed = True
-    for what, err in results:
-        ok = bool(np.isfinite(err) and err < TOLERANCE)
+        if type(e).__name__ == "SandboxFailure":
+            return False, [f"{name}: {e}"]
+        return False, [f"{name}: your function raised {getattr(e, 'type_name', type(e).__name__)}: {e}"]
+    passed, lines = True, []
+    for c in results:
+        ok = bool(np.isfinite(c.error) and c.error < TOLERANCE)
         passed &= ok
-        verdict = "✓" if ok else f"✗ (should be below {TOLERANCE:g})"
-        print(f"{name}: {what}: relative error {err:.1e} {verdict}")
-    print(f"{name}: {'all checks pass' if passed else 'NOT YET: fix the lines marked ✗'}")
+        verdict = "✓" if ok else f"✗ (should be below {TOLERANCE:g})" + (f": it {c.hint}" if c.hint else "")
+        lines.append(f"{name}: {c.what}: relative error {c.error:.1e} {verdict}")
+    lines.append(f"{name}: {'all checks pass' if passed else 'NOT YET: fix the lines marked ✗'}")
+    return passed, lines
+
+
+def check(name: str, fn) -> bool:
+    """Run exercise ``name``'s comparisons on the student's ``fn``; print them; True if all pass.
+
+    This is the student's immediate feedback, in the notebook's own process. Grades are never
+    decided here: ``python -m mpcore grade`` runs each solution in a sandboxed process instead
+    (:mod:`mpcore.grading`), so under ``nbgrader autograde`` -- which would let the student's
+    code decide its own score -- this refuses and the exercise scores 0.
+    """
+    if os.environ.get(_NBGRADER_AUTOGRADE[0]) == _NBGRADER_AUTOGRADE[1]:
+        raise RuntimeError(f"{name}: grade with `python -m mpcore grade COURSE`, not `nbgrader autograde` (which "
+                           "runs the student's code in the process that scores it)")
+    passed, lines = run(name, fn)
+    print("\n".join(lines))
     return passed
