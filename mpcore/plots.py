@@ -278,20 +278,29 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = ""):
     return fig
 
 
-def embedding_map(R: np.ndarray, words: list, n: int = 100):
-    """The first ``n`` words' embeddings projected on their 2 principal components (SVD)."""
-    E = R[:n] - R[:n].mean(axis=0)
+def most_frequent(counts, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest ``counts``, largest first (ties: the lower index first)."""
+    return np.argsort(-np.asarray(counts), kind="stable")[:n]
+
+
+def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None):
+    """Embeddings of ``n`` words projected on their 2 principal components (SVD): the ``n`` most
+    frequent by ``counts`` (V,) when given (e.g. occurrences in the training data), else the
+    first ``n`` of ``words``."""
+    idx = most_frequent(counts, n) if counts is not None else np.arange(min(n, len(words)))
+    E = R[idx] - R[idx].mean(axis=0)
     U, S, Vt = np.linalg.svd(E, full_matrices=False)
     xy = E @ Vt[:2].T
     xy *= np.sign(Vt[:2].sum(axis=1))  # fix the sign ambiguity of the SVD
     fig, ax = plt.subplots(figsize=(9, 7))
     ax.scatter(xy[:, 0], xy[:, 1], s=8, color="C0")
-    for (x, y), w in zip(xy, words[:n]):
-        ax.annotate(w, (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
+    for (x, y), i in zip(xy, idx):
+        ax.annotate(words[i], (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
     share = S[:2] ** 2 / np.sum(S**2)
     ax.set_xlabel(f"component 1 ({share[0]:.0%} of variance)")
     ax.set_ylabel(f"component 2 ({share[1]:.0%} of variance)")
-    ax.set_title(f"Word embeddings of the {n} most frequent words, 2-D projection")
+    which = f"the {len(idx)} most frequent words" if counts is not None else f"the first {len(idx)} words"
+    ax.set_title(f"Word embeddings of {which}, 2-D projection")
     fig.tight_layout()
     return fig
 

@@ -86,24 +86,27 @@ for name, value in params.items():
 # $$ \nabla_{R_v} J = \sum_{(n,k):\ w_{nk} = v} \delta_{e_{n,k}}
 #    \qquad \text{(every occurrence of word } v \text{, at any position, in any example).} $$
 #
-# The code, read from `mpcore` itself: the model composes layer pairs, and the embedding's
-# backward pass does the sum with one `bincount` per embedding column. (The classic bug,
-# `dR[idx] += dout`, keeps only *one* of the repeated words' contributions: numpy's fancy
-# indexing does not accumulate.)
+# The code, read from `mpcore` itself: the model composes layer pairs, from the scores back to
+# the embeddings. (The embedding layer's own backward pass is Exercise 2; its code is printed
+# after the exercise.)
 
 # %%
 print(inspect.getsource(language_model.loss_and_grads).split('    """\n')[-1])
-print(inspect.getsource(layers.embedding_backward))
 
 # %% [markdown]
-# A finite-difference check on a small model where a word repeats inside a context:
+# A finite-difference check on a small model where a word repeats inside a context: the
+# relative error $\lVert g - \tilde g\rVert / (\lVert g\rVert + \lVert \tilde g\rVert)$ between
+# the analytic and the numerical gradient of each parameter array. In float64 a correct
+# gradient gives about $10^{-9}$ or less; a gradient that drops a repeated word's contribution
+# gives far more.
 
 # %%
 small = {k: v * 30 for k, v in language_model.init_params(8, 3, 5, rng).items()}
 contexts = np.array([[1, 1, 2], [3, 1, 1], [0, 4, 7]])
 targets = np.array([2, 5, 1])
 errors = check_gradients(lambda p: language_model.loss_and_grads(p, contexts, targets), small)
-print("largest relative error below 1e-6:", max(errors.values()) < 1e-6)
+for name, error in errors.items():
+    print(f"{name:2s}: relative error {error:.1e}")
 
 # %% [markdown]
 # **Sanity check** (do this before training any classifier): at initialisation the weights are
@@ -166,6 +169,14 @@ assert embedding_backward_passed, "embedding_backward: see the lines marked ✗ 
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# With the exercise behind you, mpcore's version: the same sum, done with one `bincount` over
+# the flat (word, dimension) positions. The classic bug, `dR[idx] += dout`, keeps only *one*
+# of the repeated words' contributions: numpy's fancy indexing does not accumulate.
+
+# %%
+print(inspect.getsource(layers.embedding_backward))
+
+# %% [markdown]
 # **Question A (1 point).** Suppose each context position had its own embedding matrix. A word
 # that appears almost only in the third position of the training trigrams now shows up in the
 # first position of a test trigram. What does the model know about it there, and why does one
@@ -213,8 +224,9 @@ print(f"word frequencies alone: {-np.mean(np.log(frequency[ng.val_y[:5000]])):.2
 # embeddings and hidden units start to encode the three context words.
 
 # %% [markdown]
-# The study trains the three sizes the same way on all 372,500 training 4-grams until early
-# stopping — minutes each — so they are loaded from the shipped results. Curves: dashed
+# The study trains the three sizes the same way on all the training 4-grams (the count
+# printed in section 1) until early stopping — minutes each — so they are loaded from the
+# shipped results. Curves: dashed
 # training, solid validation; the dot marks the epoch whose weights are kept.
 
 # %%
@@ -234,17 +246,28 @@ for (D, P), r in results.items():
           f"{m['val_cross_entropy'] - m['train_cross_entropy']:6.3f} {m['epochs']:6d}")
 
 # %% [markdown]
-# The largest model reaches the lowest validation and test cross-entropy and the smallest
-# (D = 8, P = 64) the highest. The *gap* between validation and training cross-entropy grows
-# with size too: the (32, 256) model fits its training 4-grams clearly better than new ones,
-# the smallest hardly does. Early stopping on validation cross-entropy is what stops the
-# larger models from drifting further into overfitting: their validation curves flatten
-# while the training curves keep falling. (The training cross-entropy in the table is
-# measured on all training 4-grams with the kept weights; the dashed curves are the
-# running mean over each epoch's mini-batches.) A perplexity of $P$ means the model is, on
-# average, as unsure as a uniform choice among $P$ words — against 250, the vocabulary, for a
-# model that knows nothing.
-#
+# The largest model reaches the lowest validation and test cross-entropy and the smallest (D =
+# 8, P = 64) the highest. The *gap* between validation and training cross-entropy grows with
+# size too: the (32, 256) model fits its training 4-grams clearly better than new ones, the
+# smallest hardly does. In the figure, no validation curve turns clearly upwards: over the last
+# ten epochs each flattens — it moves by 0.03 or less and never rises more than about 0.01 above
+# its best so far (printed below) — while the training curves keep falling, most steeply for the
+# (32, 256) model (by 0.08). So the gap grows, but the models are not yet getting worse on new
+# 4-grams. Early stopping (patience 3) ends each run once its validation cross-entropy has
+# stopped improving: here it saves epochs that would bring almost nothing, rather than rescuing
+# a model from a rising validation loss. (The training cross-entropy in the table is measured on
+# all training 4-grams with the kept weights; the dashed curves are the running mean over each
+# epoch's mini-batches.) A perplexity of $k$ means the model is, on average, as unsure as a
+# uniform choice among $k$ words — against 250, the vocabulary, for a model that knows nothing.
+
+# %%
+for (D, P), r in results.items():
+    val, train = np.asarray(r.history["val_loss"]), np.asarray(r.history["train_loss"])
+    above = np.max(val - np.minimum.accumulate(val))  # the largest rise above the best so far
+    print(f"D={D:2d}, P={P:3d}: over the last 10 epochs, validation {val[-11]:.3f} → {val[-1]:.3f}, training "
+          f"{train[-11]:.3f} → {train[-1]:.3f}; validation never more than {above:.3f} above its best so far")
+
+# %% [markdown]
 # How much of that is the seed? The (32, 256) model trained with three seeds (initial
 # weights and mini-batch order):
 
@@ -258,7 +281,7 @@ print("test top-1 per seed:     ", ", ".join(f"{v:.3f}" for v in top1), f"→ {t
 
 # %% [markdown]
 # The seeds agree closely — far more closely than the three sizes differ — so the ranking
-# of the sizes above is not an accident of one run. With a quarter of a million training
+# of the sizes above is not an accident of one run. With about a quarter of a million training
 # 4-grams, the random initialisation and batch order hardly matter for this model.
 #
 # ## 4. What the model predicts
@@ -337,14 +360,20 @@ for word in ["government", "war", "year", "congress", "we", "should"]:
         print(f"{word:>10s}: " + ", ".join(w for w, _ in near))
 
 # %% [markdown]
-# A 2-D projection of the 100 most frequent words' embeddings (their two principal components,
-# which hold only about a quarter of the variance -- see the axis labels). Look for groups:
-# modal verbs (*will, would, should, may, must, can*), forms of *have* and of *be*, quantifiers
-# (*some, every, any, most, no*), prepositions, pronouns — the model was never told about
-# grammar, yet it sorts words by role.
+# A 2-D projection of the embeddings of the 100 words that occur most often in the training
+# 4-grams (counted at all four positions), on their two principal components, which hold only
+# about a fifth of the variance (see the axis labels). Look for groups — the model was never
+# told about grammar: the modal verbs (*will, would, should, may, must, can*) sit together near
+# the bottom, the prepositions (*of, in, on, by, from, under, with*) to the right with the forms
+# of *be* and *have* among them, determiners and possessives (*the, a, an, our, their, its*)
+# along the bottom, and most nouns (*government, congress, people, law, peace, war*, ...) in
+# one dense cluster above and left of the centre. The subject pronouns
+# *i, we, they* lie apart at the far left, while the object forms *them, us* sit among the
+# nouns.
 
 # %%
-fig = plots.embedding_map(best.params["R"], ng.words, n=100)
+counts = np.bincount(np.concatenate([ng.train_x.ravel(), ng.train_y]), minlength=ng.n_words)
+fig = plots.embedding_map(best.params["R"], ng.words, n=100, counts=counts)
 plt.show()
 
 # %% [markdown]
@@ -357,12 +386,16 @@ for group, nearest in language_model.nearest_in_groups(best.params, ng.words).it
     print(f"{group:>14}: " + ", ".join(f"{w} → {v}" for w, v in nearest.items()))
 
 # %% [markdown]
-# In all but one pair (*from → use*) the nearest word plays the same grammatical role, often a
-# word outside the lists: *would → might*, *can → could*, *every → each*, *were → am*, *in →
-# within*. The punctuation marks, scattered in the picture, all have a dash or a colon as their
-# nearest neighbour: the projection hides groups that the 32 dimensions keep. What this does not
-# show: whether the groups reflect meaning beyond grammar (*war → trade, peace* above hints at
-# topics), and how stable they are across seeds.
+# Every nearest word but one (*from → use*) belongs to the same word class as its word, often
+# a word outside the lists: *would → might*, *can → could*, *every → each*, *were → am*, *in →
+# within*. The class is not the whole grammatical role, though. Among the pronouns only
+# *we → they* keeps the case; *i → my* and *they → them* keep the person but not the case
+# (subject → possessive, subject → object), and *you → me* changes both. The punctuation
+# marks all have a dash or a colon as their nearest neighbour — neither is among the 100
+# words of the picture: the 32 dimensions hold groups that a 2-D projection of some words
+# cannot show. What this does not show: whether the
+# groups reflect meaning beyond grammar (*war → trade, peace* above hints at topics), and how
+# stable they are across seeds.
 
 # %% [markdown]
 # ## 6. Explore
@@ -386,4 +419,5 @@ widgets.language_model_explorer(store, data_dir=DATA_DIR)
 # * One shared embedding matrix, three context positions, a sigmoid hidden layer and a
 #   softmax over the vocabulary; the embedding gradient must accumulate repeated words.
 # * Bigger embeddings and hidden layers reach lower cross-entropy on held-out 4-grams.
-# * The learned embeddings group words by their grammatical role.
+# * The learned embeddings group words by word class (modal verbs, forms of *be*, prepositions,
+#   pronouns, ...), though not always by finer role: the pronouns' neighbours cross case.

@@ -39,7 +39,7 @@ WORD_GROUPS = {
     "forms of be": ("is", "was", "were", "are", "be", "been"),
     "quantifiers": ("some", "every", "any", "most", "no"),
     "prepositions": ("in", "on", "at", "from", "by", "into", "upon", "under", "with"),
-    "punctuation": (",", ".", ";", '"', "-", "$"),
+    "punctuation": (",", ".", ";", '"', "-"),
     "pronouns": ("i", "we", "they", "you"),
 }
 
