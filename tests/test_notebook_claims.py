@@ -68,12 +68,12 @@ def test_notebook_3_section_6_mistakes(median):
         at, cm = table
         return at(true, pred) / cm[median["gru"].metrics["classes"].index(true)].sum()
 
-    # "forward elevation taken for abduction (73, 95 and 60 of 124 windows for the RNN, LSTM and GRU)"
-    assert [test[c][0]("forward elevation", "abduction") for c in E.SEQ_CELLS] == [73, 95, 60]
+    # "forward elevation taken for abduction (78, 95 and 60 of 124 windows for the RNN, LSTM and GRU)"
+    assert [test[c][0]("forward elevation", "abduction") for c in E.SEQ_CELLS] == [78, 95, 60]
     assert all(share(test[c], "forward elevation", "abduction") == test[c][0]("forward elevation", "abduction") / 124
                for c in E.SEQ_CELLS)
-    # "the RNN calls half of the external rotations internal and two fifths of the internal ones external"
-    assert share(test["rnn"], "external rotation", "internal rotation") == pytest.approx(0.5, abs=0.03)
+    # "the RNN calls two fifths of the external rotations internal and as many of the internal ones external"
+    assert share(test["rnn"], "external rotation", "internal rotation") == pytest.approx(0.4, abs=0.03)
     assert share(test["rnn"], "internal rotation", "external rotation") == pytest.approx(0.4, abs=0.03)
     # "the LSTM and the GRU take about a third of the internal rotations for external ones"
     for c in ("lstm", "gru"):
@@ -88,8 +88,11 @@ def test_notebook_3_section_6_mistakes(median):
     for c in ("lstm", "gru"):
         for cls in ("pendulum", "upright row"):
             assert share(test[c], cls, cls) == 1
-    # "the RNN takes a third of the pendulum windows for something else"
-    assert 1 - share(test["rnn"], "pendulum", "pendulum") == pytest.approx(1 / 3, abs=0.03)
+    # "the RNN gets fewer than half of the pendulum windows right"
+    assert share(test["rnn"], "pendulum", "pendulum") < 0.5
+    # "the RNN confuses both pairs on training windows too"
+    assert share(train["rnn"], "forward elevation", "abduction") > 0.1
+    assert share(train["rnn"], "external rotation", "internal rotation") > 0.1
 
 
 def test_notebook_2_section_3_early_stopping(shipped):
@@ -196,3 +199,61 @@ def test_notebook_4_section_2_sparsity_explorer(shipped):
     assert all(m["dead_units"] == 0 for m in grid.values())
     # "Raise ρ to 0.05 or 0.2 and watch the edges dissolve into texture and speckle"
     assert all(grid[(b, r)]["selectivity"] < 0.3 for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO[1:])
+
+
+def test_notebook_3_median_seed_is_chosen_on_validation(shipped):
+    study = E.sequence_study(shipped)
+    for s in study.values():
+        val = sorted(r.metrics["val_accuracy"] for r in s["seeds"])
+        # "The median seed of each cell by *validation* accuracy"
+        assert s["median"].metrics["val_accuracy"] == val[1]
+    assert {c: s["median"].config.seed for c, s in study.items()} == {"rnn": 0, "lstm": 0, "gru": 1}
+
+
+def test_notebook_3_section_5_rnn_fails_to_fit(median):
+    h = median["rnn"].history
+    # "improves for about ten epochs and then stalls: its validation loss stays near 0.8"
+    assert all(0.75 < v < 0.95 for v in h["val_loss"][9:])
+    # "its training accuracy (on 512 windows) never passes 0.72 — 0.65 on all training windows with the
+    # weights kept"
+    assert round(max(h["train_acc"]), 2) == 0.72 and round(median["rnn"].metrics["train_accuracy"], 2) == 0.65
+
+
+def test_notebook_3_section_7_gradient_and_forget_gates(median):
+    from mpcore import cells
+
+    g = {c: np.asarray(r.metrics["hidden_gradient_norms"]) for c, r in median.items()}
+    rate = {c: (v[0] / v[-1]) ** (1 / (len(v) - 1)) for c, v in g.items()}
+    rnn, lstm, gru = g["rnn"], g["lstm"], g["gru"]
+    # "falls by more than eight orders of magnitude ... from 0.52 at t = 150 to about 1e-9 at t = 1 (× 0.876)"
+    assert rnn[0] / rnn[-1] < 1e-8 and round(rnn[-1], 2) == 0.52 and round(rate["rnn"], 3) == 0.876
+    # "over the first 60 steps ... wanders between about 1e-9 and 3e-8 — most of the 36 steps on which it
+    # grows going back lie there"; "it falls steeply over the last 90 steps"
+    grows = np.flatnonzero(np.diff(rnn) < 0)
+    assert len(grows) == 36 and np.sum(grows < 60) > 30
+    assert 8e-10 < rnn[:60].min() and rnn[:60].max() < 3e-8 and rnn[-1] / rnn[59] > 1e7
+    # "by the middle of the window it is below 1e-6 of its value at the end"
+    assert rnn[74] / rnn[-1] < 1e-6
+    # "from 2.1 to 0.10 over the last four steps, then only from 0.10 to 0.034 over the other 145 (× 0.973)"
+    assert (round(lstm[-1], 1), round(lstm[-5], 2), round(lstm[0], 3)) == (2.1, 0.10, 0.034)
+    assert round(rate["lstm"], 3) == 0.973
+    # "The GRU's falls by less than one order of magnitude (1.1 to 0.19)"
+    assert (round(gru[-1], 1), round(gru[0], 2)) == (1.1, 0.19)
+
+    # the forget gates of the median LSTM on the same 256 test windows
+    act = E.PARTS["sequence"].load(None)
+    mu, sd = E.standardizer(act)
+    p = {k: v.astype(np.float64) for k, v in median["lstm"].params.items()}
+    X = ((act.test_x[:256] - mu) / sd).astype(np.float32).astype(np.float64)
+    h = c = np.zeros((len(X), p["W_hf"].shape[0]))
+    forget = []
+    for t in range(X.shape[1]):
+        (h, c), cache = cells.lstm.step_forward(X[:, t], (h, c), p)
+        forget.append(cache[5])
+    forget = np.array(forget)
+    unit_rate = np.exp(np.log(forget).mean(axis=(0, 1)))
+    # "average 0.77 — below the 0.876 that would reproduce the RNN's rate"; "a third of the gate values
+    # exceed 0.9"; "8 of the 128 units ... a geometric mean above 0.95, up to 0.98"
+    assert round(forget.mean(), 2) == 0.77 < rate["rnn"]
+    assert np.mean(forget > 0.9) == pytest.approx(1 / 3, abs=0.03)
+    assert np.sum(unit_rate > 0.95) == 8 and round(unit_rate.max(), 2) == 0.98
