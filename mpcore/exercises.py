@@ -66,6 +66,7 @@ def _vs(what: str, got, want) -> Comparison:
     if g.shape != w.shape:
         return Comparison(what, float("inf"), diagnose(g, w))
     err = relative_error(g, w)
+    err = err if np.isfinite(err) else float("inf")
     return Comparison(what, err, None if err < TOLERANCE else diagnose(g, w))
 
 

@@ -2,67 +2,18 @@
 
 The exercise tests run the walkthroughs' own solution cells (the instructor version) and the
 same cells with one planted bug each. The nbgrader tests build the course with
-``python -m mpcore classroom``, execute the student notebooks, and autograde two submissions:
-the instructor version (full marks) and one with planted bugs (exactly those points lost).
+``python -m mpcore classroom`` and execute the student notebooks; grading itself (sandboxed,
+with attacks) is tested in ``test_grading.py``.
 """
 
 from __future__ import annotations
 
-import shutil
-
 import nbformat
-import numpy as np
 import pytest
+from classroom_cases import BUG_SHOWS_IN, PLANTED_BUGS, SOLUTIONS, define, walkthrough_cells
 from nbclient import NotebookClient
 
-from mpcore import cells, classroom, cli, exercises
-from mpcore.models import autoencoder
-
-#: One bug per exercise, the kind students make: (the solution's line, the buggy line).
-PLANTED_BUGS = {
-    "kl_sparsity": ("dkl = -rho / rho_hat + (1 - rho) / (1 - rho_hat)",
-                    "dkl = rho / rho_hat - (1 - rho) / (1 - rho_hat)"),  # sign
-    "autoencoder_cost": ('"W1": X.T @ delta1 + lam * W1', '"W1": X.T @ delta1'),  # weight decay forgotten
-    "zca_whiten": ("np.sqrt(s + epsilon * s.mean())", "np.sqrt(s + epsilon)"),  # ε not scaled
-    "softmax_cross_entropy": ("return loss, p / N", "return loss, p"),  # the 1/N forgotten
-    "embedding_backward": ("np.add.at(dR, idx, dout)", "dR[idx] += dout"),  # repeated words dropped
-    "top_k": ("np.argsort(-proba, axis=1)", "np.argsort(proba, axis=1)"),  # least probable first
-    "rnn_step_backward": ("da = dh_t * (1 - h_t**2)", "da = dh_t * (1 - h_prev**2)"),
-    "lstm_step_backward": ("return dx, (dh_prev, dc * f), grads", "return dx, (dh_prev, dc), grads"),
-    "gru_step_backward": ("dh_t * z + drh * r + ", "dh_t * z + "),  # the path through r h_{t-1} dropped
-    "bptt": ("((dH[:, t] + dh_next,), caches[t])", "((dH[:, t],), caches[t])"),  # recurrence dropped
-}
-#: What the check must name as wrong for each planted bug.
-BUG_SHOWS_IN = {
-    "kl_sparsity": "gradient dKL/dρ̂ vs mpcore", "autoencoder_cost": "d J/d W1 vs mpcore",
-    "zca_whiten": "whitened patches", "softmax_cross_entropy": "dL/dscores vs mpcore",
-    "embedding_backward": "rows of the repeated words", "top_k": "indices", "rnn_step_backward": "dh_(t-1) vs mpcore",
-    "lstm_step_backward": "dc_(t-1) vs mpcore", "gru_step_backward": "dh_(t-1) vs mpcore", "bptt": "dW_hh",
-}
-
-
-def walkthrough_cells(kind: str) -> dict:
-    """{exercise name: (notebook, cell source)} of the walkthroughs' cells tagged ``kind:<name>``."""
-    found = {}
-    for nb_name in classroom.WALKTHROUGHS:
-        nb = nbformat.read(str(classroom.NOTEBOOKS_DIR / f"{nb_name}.ipynb"), as_version=4)
-        for cell in nb.cells:
-            for tag in cell.metadata.get("tags", []):
-                k, _, name = tag.partition(":")
-                if k == kind:
-                    assert name not in found, f"two cells tagged {tag}"
-                    found[name] = (nb_name, cell.source)
-    return found
-
-
-SOLUTIONS = walkthrough_cells("solution")
-
-
-def define(name: str, source: str):
-    """Execute a solution cell as the notebook would and return the function it defines."""
-    namespace = {"np": np, "cells": cells, "autoencoder": autoencoder}
-    exec(compile(source, f"<solution {name}>", "exec"), namespace)
-    return namespace[name]
+from mpcore import classroom, cli, exercises
 
 
 def test_every_exercise_has_a_solution_and_a_check_in_its_notebook():
@@ -169,30 +120,3 @@ def test_the_student_notebooks_run_top_to_bottom(course):
         for name, ex in exercises.EXERCISES.items():
             if ex.notebook == nb_name[:2]:
                 assert f"{name}: not implemented yet" in printed
-
-
-def test_autograding_gives_full_marks_to_the_solution_and_finds_each_planted_bug(course):
-    planted = ["kl_sparsity", "embedding_backward", "lstm_step_backward", "bptt"]
-    source = course / "source" / classroom.ASSIGNMENT
-    for student in ("instructor", "buggy"):
-        (course / "submitted" / student).mkdir(parents=True)
-        shutil.copytree(source, course / "submitted" / student / classroom.ASSIGNMENT)
-    for name in planted:  # the student edits the solution cell
-        path = course / "submitted" / "buggy" / classroom.ASSIGNMENT / f"{SOLUTIONS[name][0]}.ipynb"
-        nb = nbformat.read(str(path), as_version=4)
-        (cell,) = [c for c in nb.cells if f"solution:{name}" in c.metadata.get("tags", [])]
-        cell.source = cell.source.replace(*PLANTED_BUGS[name])
-        nbformat.write(nb, str(path))
-    classroom.nbgrader(course, "autograde", classroom.ASSIGNMENT, "--create", "--force")
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        scores = {(student, g.name[: -len("_check")]): (g.auto_score, g.max_score)
-                  for student in ("instructor", "buggy")
-                  for nb in gradebook.find_submission(classroom.ASSIGNMENT, student).notebooks
-                  for g in nb.grades if g.name.endswith("_check")}
-    assert {n for _, n in scores} == set(exercises.EXERCISES)
-    for name, ex in exercises.EXERCISES.items():
-        assert scores[("instructor", name)] == (ex.points, ex.points), name
-        expected = 0 if name in planted else ex.points
-        assert scores[("buggy", name)] == (expected, ex.points), name

@@ -241,9 +241,6 @@ def grade(course: str | os.PathLike, student: str | None = None, *, sandbox: boo
     if not (course / "gradebook.db").is_file() or not all(p.is_file() for p in _notebooks(course).values()):
         raise GradingError(f"{course} is not an mpcore course folder (made by `python -m mpcore classroom`): "
                            "it needs gradebook.db and source/mpcore/")
-    if sandbox and (why := S.sandbox_available()):
-        raise GradingError(f"no sandbox: {why}. Student code must not run unsandboxed where it is graded; "
-                           "to grade anyway (trusted submissions only), pass --no-sandbox")
     names = students(course)
     if student is not None:
         if student not in names:
@@ -252,6 +249,9 @@ def grade(course: str | os.PathLike, student: str | None = None, *, sandbox: boo
         names = [student]
     if not names:
         raise GradingError(f"no submissions in {course / 'submitted'}/<student>/{classroom.ASSIGNMENT}/")
+    if sandbox and (why := S.sandbox_available()):
+        raise GradingError(f"no sandbox: {why}. Student code must not run unsandboxed where it is graded; "
+                           "to grade anyway (trusted submissions only), pass --no-sandbox")
     os.environ["PATH"] = classroom.nbgrader_path()  # the gradebook may run `alembic`
     results = []
     for i, name in enumerate(names, 1):
