@@ -308,8 +308,9 @@ def test_the_sandbox_limits(tmp_path):
         with pytest.raises(S.StudentError, match="No such file"):
             f(str(tmp_path))  # nothing of the grader's files
     big = "def f():\n    return bytearray(3 << 30)\n"
-    with S.StudentFunction(big, "f") as f, pytest.raises((S.StudentError, S.SandboxFailure), match="[Mm]emory"):
+    with S.StudentFunction(big, "f") as f, pytest.raises((S.StudentError, S.SandboxFailure)) as e:
         f()
+    assert "memory" in (getattr(e.value, "type_name", "") + str(e.value)).lower()
     net = "import socket\n\ndef f():\n    socket.create_connection(('1.1.1.1', 80), timeout=2)\n"
     with S.StudentFunction(net, "f") as f, pytest.raises(S.StudentError, match="OSError|unreachable"):
         f()
