@@ -88,7 +88,7 @@ for name, value in params.items():
 #
 # The code, read from `mpcore` itself: the model composes layer pairs, from the scores back to
 # the embeddings. (The embedding layer's own backward pass is Exercise 2; its code is printed
-# after the exercise.)
+# in the appendix at the end, once the exercises are behind you.)
 
 # %%
 print(inspect.getsource(language_model.loss_and_grads).split('    """\n')[-1])
@@ -167,14 +167,6 @@ embedding_backward_passed = exercises.check("embedding_backward", embedding_back
 ### BEGIN HIDDEN TESTS
 assert embedding_backward_passed, "embedding_backward: see the lines marked ✗ above"
 ### END HIDDEN TESTS
-
-# %% [markdown]
-# With the exercise behind you, mpcore's version: the same sum, done with one `bincount` over
-# the flat (word, dimension) positions. The classic bug, `dR[idx] += dout`, keeps only *one*
-# of the repeated words' contributions: numpy's fancy indexing does not accumulate.
-
-# %%
-print(inspect.getsource(layers.embedding_backward))
 
 # %% [markdown]
 # **Question A (1 point).** Suppose each context position had its own embedding matrix. A word
@@ -421,3 +413,14 @@ widgets.language_model_explorer(store, data_dir=DATA_DIR)
 # * Bigger embeddings and hidden layers reach lower cross-entropy on held-out 4-grams.
 # * The learned embeddings group words by word class (modal verbs, forms of *be*, prepositions,
 #   pronouns, ...), though not always by finer role: the pronouns' neighbours cross case.
+
+# %% [markdown]
+# ## Appendix: mpcore's embedding gradient
+#
+# Exercise 2's answer, so it comes after the exercises: mpcore's `layers.embedding_backward`
+# does the same sum with one `bincount` over the flat (word, dimension) positions. The classic
+# bug, `dR[idx] += dout`, keeps only *one* of the repeated words' contributions: numpy's fancy
+# indexing does not accumulate.
+
+# %%
+print(inspect.getsource(layers.embedding_backward))
