@@ -7,9 +7,10 @@ tags (kept in the jupytext sources), which this module turns into nbgrader's cel
 * ``solution:<name>`` -- a code cell whose lines between ``### BEGIN SOLUTION`` and
   ``### END SOLUTION`` are the student's to write (nbgrader replaces them with
   ``raise NotImplementedError()``);
-* ``check:<name>`` -- the autograded cell of exercise ``<name>``, worth
-  ``exercises.EXERCISES[name].points``; its ``### BEGIN HIDDEN TESTS`` block (the assertion)
-  is stripped from the student version and restored when grading;
+* ``check:<name>`` -- the check cell of exercise ``<name>``, worth
+  ``exercises.EXERCISES[name].points``: nbgrader's "autograder tests" cell, whose score
+  ``python -m mpcore grade`` writes (it holds no hidden assertion: student code never scores
+  itself);
 * ``answer:<name>`` -- a markdown cell with the answer to an inline question, graded by hand
   (:data:`ANSWER_POINTS`); students see "YOUR ANSWER HERE".
 

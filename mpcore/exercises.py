@@ -28,8 +28,9 @@ import numpy as np
 
 from . import cells, data, recurrent
 from .gradcheck import numerical_gradient, relative_error
-from .layers import embedding_backward, softmax_cross_entropy
+from .layers import affine_backward, affine_forward, embedding_backward, softmax, softmax_cross_entropy
 from .models import autoencoder
+from .train import momentum_update
 
 #: Largest relative error that passes (float64, central differences with h = 1e-5).
 TOLERANCE = 1e-6
@@ -90,7 +91,7 @@ def diagnose(g: np.ndarray, w: np.ndarray) -> str | None:
     if relative_error(g, -w) < TOLERANCE:
         return "has the opposite sign"
     k = float(np.vdot(g, w) / np.vdot(w, w))
-    if k > 0 and relative_error(g, k * w) < TOLERANCE:
+    if k > 0 and abs(k - 1) > 1e-3 and relative_error(g, k * w) < TOLERANCE:
         for n in range(2, 1001):
             if abs(k - n) < 1e-6 * n:
                 return f"is {n}x too large (a sum where the mean belongs, or a factor counted twice?)"
@@ -101,7 +102,7 @@ def diagnose(g: np.ndarray, w: np.ndarray) -> str | None:
         return "is the transpose of the right matrix"
     right = np.isclose(g, w, rtol=1e-6, atol=1e-9 * float(np.abs(w).max()))
     if right.any():
-        return f"{np.count_nonzero(right)} of its {right.size} entries are right; the others are not"
+        return f"has {np.count_nonzero(right)} of its {right.size} entries right, the others wrong"
     return None
 
 
@@ -153,6 +154,34 @@ def _zca_whiten(fn):
     return out
 
 
+def _course_preprocess(fn):
+    rng = np.random.default_rng(8)
+    rgb = rng.uniform(0.2, 0.6, (12, 3, 6, 6))
+    rgb[:4, :, 2, 3] = 1.0  # bright pixels beyond 3 standard deviations: the clipping matters
+    rgb[4:6, :, 1, 1] = 0.0
+    return [_vs("preprocessed patches vs mpcore (data.preprocess_patches)", fn(rgb.copy()),
+                data.preprocess_patches(rgb))]
+
+
+def _compute_numerical_gradient(fn):
+    rng = np.random.default_rng(9)
+    theta, v = rng.standard_normal((3, 4)), rng.standard_normal(5)
+
+    def J_cubic(t):  # Σ θ³/3 + Σ sin θ, gradient θ² + cos θ
+        return float(np.sum(np.asarray(t) ** 3) / 3 + np.sum(np.sin(t)))
+
+    def J_logsumexp(t):  # log Σ exp θ, gradient softmax(θ)
+        return float(np.log(np.sum(np.exp(t))))
+
+    def J_exp(t):  # Σ exp(3θ) / 3, gradient exp(3θ): curved enough that a one-sided difference is visibly off
+        return float(np.sum(np.exp(3 * np.asarray(t))) / 3)
+
+    return [_vs("gradient of Σθ³/3 + Σ sin θ (θ a 3 × 4 array) vs the exact gradient",
+                fn(J_cubic, theta.copy()), theta**2 + np.cos(theta)),
+            _vs("gradient of log Σ exp θ vs the exact gradient", fn(J_logsumexp, v.copy()), softmax(v[None])[0]),
+            _vs("gradient of Σ exp(3θ)/3 vs the exact gradient", fn(J_exp, v.copy()), np.exp(3 * v))]
+
+
 # -- Part 2: the language model --------------------------------------------------------------------
 
 
@@ -194,6 +223,51 @@ def _top_k(fn):
         return [Comparison(what, 1.0, diagnose(got, ref))]
     hint = "lists the least probable words first" if np.array_equal(got, np.argsort(proba, axis=1)[:, :3]) else None
     return [Comparison(what, float(np.mean(got != ref)), hint)]
+
+
+def _affine_forward(fn):
+    rng = np.random.default_rng(11)
+    x, W, b, dout = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3), \
+        rng.standard_normal((4, 3))
+    out, cache = fn(x.copy(), W.copy(), b.copy())
+    result = [_vs("out = x W + b vs mpcore", out, affine_forward(x, W, b)[0])]
+    try:  # the cache is what the backward pass needs: mpcore's affine_backward must work from it
+        dx, dW, db = affine_backward(dout, cache)
+        grads = {"dx": np.asarray(dx, dtype=np.float64), "dW": np.asarray(dW, dtype=np.float64),
+                 "db": np.asarray(db, dtype=np.float64)}
+    except Exception as e:
+        return result + [Comparison("mpcore's affine_backward on your cache", float("inf"),
+                                    f"could not be computed ({type(e).__name__}): the cache must be the tuple (x, W)")]
+    xs, Ws, bs = x.copy(), W.copy(), b.copy()
+
+    def L():  # the scalar whose gradient dout is: Σ dout ⊙ out
+        return float(np.sum(np.asarray(fn(xs, Ws, bs)[0]) * dout))
+
+    for name, arr in (("dx", xs), ("dW", Ws), ("db", bs)):
+        result.append(_vs(f"{name} from affine_backward on your cache vs finite differences", grads[name], _fd(L, arr)))
+    return result
+
+
+def _momentum_step(fn):
+    rng = np.random.default_rng(10)
+    A, B = rng.standard_normal((6, 4)), rng.standard_normal(6)
+    lr, alpha = 0.05, 0.4  # the course's momentum
+    W, dW = rng.standard_normal(4), np.zeros(4)
+    got_W, got_dW, want_W, want_dW = [], [], [], []
+    for _ in range(5):  # five steps of J = ½‖A W − B‖², each from the right state
+        grad = A.T @ (A @ W - B)
+        new_W, new_dW = fn(W.copy(), dW.copy(), grad.copy(), lr, alpha)
+        got_W.append(np.asarray(new_W, dtype=np.float64))
+        got_dW.append(np.asarray(new_dW, dtype=np.float64))
+        momentum_update(W, dW, grad, lr, alpha)
+        want_W.append(W.copy())
+        want_dW.append(dW.copy())
+    try:
+        got_W, got_dW = np.stack(got_W), np.stack(got_dW)
+    except ValueError:
+        return [Comparison("W and ΔW after each of 5 steps", float("inf"), "has shapes that differ from step to step")]
+    return [_vs("ΔW(n) after each of 5 steps vs the course's rule", got_dW, np.stack(want_dW)),
+            _vs("W after each of 5 steps vs the course's rule", got_W, np.stack(want_W))]
 
 
 # -- Part 3: recurrent networks --------------------------------------------------------------------
@@ -248,6 +322,9 @@ def _bptt(fn):
 
 
 EXERCISES = {
+    "course_preprocess": Exercise("01", "the course's patch preprocessing", 2, _course_preprocess),
+    "compute_numerical_gradient": Exercise("01", "a gradient checker (central differences)", 2,
+                                           _compute_numerical_gradient),
     "kl_sparsity": Exercise("01", "the KL sparsity penalty and its gradient", 2, _kl_sparsity),
     "autoencoder_cost": Exercise("01", "the autoencoder's cost and backward pass", 3, _autoencoder_cost,
                                  {"autoencoder.sparsity_penalty": autoencoder.sparsity_penalty}),
@@ -255,6 +332,8 @@ EXERCISES = {
     "softmax_cross_entropy": Exercise("02", "softmax cross-entropy and its gradient", 2, _softmax_cross_entropy),
     "embedding_backward": Exercise("02", "the embedding gradient with repeated words", 2, _embedding_backward),
     "top_k": Exercise("02", "the k most probable next words", 1, _top_k),
+    "affine_forward": Exercise("02", "a forward pass that returns its cache", 1, _affine_forward),
+    "momentum_step": Exercise("02", "one step of SGD with momentum", 1, _momentum_step),
     "rnn_step_backward": Exercise("03", "one backward step of the vanilla RNN", 2,
                                   lambda fn: _step_backward("rnn", fn)),
     "lstm_step_backward": Exercise("03", "one backward step of the LSTM", 3, lambda fn: _step_backward("lstm", fn)),

@@ -106,6 +106,16 @@ def _global_norm(grads) -> float:
     return float(np.sqrt(sum(np.vdot(g, g) for g in grads.values())))
 
 
+def momentum_update(W: np.ndarray, dW: np.ndarray, grad: np.ndarray, lr: float, alpha: float) -> None:
+    """One step of the course's SGD with momentum, in place on ``W`` and ``dW`` (the last step).
+
+    .. math:: \\Delta W(n) = -\\eta \\nabla J + \\alpha\\, \\Delta W(n-1), \\qquad W \\leftarrow W + \\Delta W(n)
+    """
+    dW *= alpha
+    dW -= lr * grad
+    W += dW
+
+
 def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, validate=None,
         progress: bool = True, desc: str = "training"):
     """Train ``params`` (a copy; the caller's arrays are untouched) with SGD + momentum.
@@ -183,10 +193,7 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
                 if norm > config.clip_norm:
                     grads = {k: g * (config.clip_norm / norm) for k, g in grads.items()}
             for k, g in grads.items():
-                v = velocity[k]
-                v *= config.momentum
-                v -= config.lr * g  # ΔW(n) = -η ∇J + α ΔW(n-1)
-                params[k] += v
+                momentum_update(params[k], velocity[k], g, config.lr, config.momentum)
                 if a is not None:
                     w = averaged[k]
                     w *= a

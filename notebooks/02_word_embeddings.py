@@ -73,6 +73,37 @@ for name, value in params.items():
     print(f"{name:3s} {str(value.shape):12s}")
 
 # %% [markdown]
+# The model is built from layers written as forward/backward pairs (as in cs231n): each
+# `*_forward` returns its output *and a cache* — whatever its backward pass will need — and the
+# matching `*_backward(dout, cache)` turns the gradient of the loss with respect to the output
+# into gradients with respect to the inputs and parameters, without recomputing the forward
+# pass. The affine layer $\mathrm{out} = xW + b$ has
+#
+# $$ \frac{\partial J}{\partial x} = \delta\, W^\top, \qquad \frac{\partial J}{\partial W} = x^\top \delta,
+#    \qquad \frac{\partial J}{\partial b} = \textstyle\sum_n \delta_n
+#    \qquad (\delta = \partial J / \partial \mathrm{out}). $$
+#
+# ### Exercise 1 (1 point): a forward pass that returns its cache
+#
+# Complete `affine_forward`: given x (N × D_in), W (D_in × D_out) and b (D_out,), return the
+# output (N × D_out) and a cache from which `mpcore.layers.affine_backward` computes the three
+# gradients above. Which arrays does it need — and which does it not? (`affine_backward` unpacks
+# the cache as the tuple `(x, W)`.) The check runs mpcore's `affine_backward` on your cache and
+# compares its gradients with finite differences of your forward pass.
+
+# %% tags=["solution:affine_forward"]
+def affine_forward(x, W, b):
+    """out = x W + b (N, D_out), and the cache (x, W) that affine_backward needs."""
+    ### BEGIN SOLUTION
+    out = x @ W + b
+    return out, (x, W)
+    ### END SOLUTION
+
+
+# %% tags=["check:affine_forward"]
+affine_forward_passed = exercises.check("affine_forward", affine_forward)
+
+# %% [markdown]
 # ### The backward pass
 #
 # With $p$ the predicted distribution and $Y$ the one-hot targets (rows are examples),
@@ -87,7 +118,7 @@ for name, value in params.items():
 #    \qquad \text{(every occurrence of word } v \text{, at any position, in any example).} $$
 #
 # The code, read from `mpcore` itself: the model composes layer pairs, from the scores back to
-# the embeddings. (The embedding layer's own backward pass is Exercise 2; its code is printed
+# the embeddings. (The embedding layer's own backward pass is Exercise 3; its code is printed
 # in the appendix at the end, once the exercises are behind you.)
 
 # %%
@@ -118,7 +149,7 @@ untrained_loss, _ = language_model.loss_and_grads(params, ng.train_x[:2000], ng.
 print(f"untrained loss {untrained_loss:.2f}, ln V = ln {ng.n_words} = {np.log(ng.n_words):.2f}")
 
 # %% [markdown]
-# ### Exercise 1 (2 points): softmax cross-entropy
+# ### Exercise 2 (2 points): softmax cross-entropy
 #
 # Complete `softmax_cross_entropy`: given scores (N × V) and integer targets y (N,), return the
 # mean cross-entropy $J = -\frac1N \sum_n \log p_{n, y_n}$ of $p = \mathrm{softmax}(s)$ and its
@@ -141,12 +172,9 @@ def softmax_cross_entropy(scores, y):
 
 # %% tags=["check:softmax_cross_entropy"]
 softmax_cross_entropy_passed = exercises.check("softmax_cross_entropy", softmax_cross_entropy)
-### BEGIN HIDDEN TESTS
-assert softmax_cross_entropy_passed, "softmax_cross_entropy: see the lines marked ✗ above"
-### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 2 (2 points): the embedding gradient
+# ### Exercise 3 (2 points): the embedding gradient
 #
 # Complete `embedding_backward`: given the gradient `dout` (N × K × D) with respect to the
 # looked-up rows `R[idx]` and the word indices `idx` (N × K), return $\nabla R$ (V × D), adding
@@ -164,29 +192,50 @@ def embedding_backward(dout, idx, V):
 
 # %% tags=["check:embedding_backward"]
 embedding_backward_passed = exercises.check("embedding_backward", embedding_backward)
-### BEGIN HIDDEN TESTS
-assert embedding_backward_passed, "embedding_backward: see the lines marked ✗ above"
-### END HIDDEN TESTS
 
 # %% [markdown]
-# **Question A (1 point).** Suppose each context position had its own embedding matrix. A word
-# that appears almost only in the third position of the training trigrams now shows up in the
-# first position of a test trigram. What does the model know about it there, and why does one
-# shared matrix avoid the problem?
+# **Question A (1 point).** Suppose a word of the vocabulary occurs in the training 4-grams only
+# as the fourth word — the one to predict — and never among the three context words. After
+# training, what is its row of $R$? Which of the model's parameters *do* carry what was learned
+# about this word, and what would happen if it showed up in the context of a test trigram?
 
-# %% [markdown] tags=["answer:question_shared_embedding"]
-# **Answer.** With one matrix per position, the word's row in the first-position matrix was
-# almost never looked up in training, so it received almost no gradient and is still close to
-# its random initial value: in that position the model knows nothing about the word. With one
-# shared matrix every occurrence, in any position, trains the same row, so the vector learned
-# from the third position is used in the first too (and each row gets three times the signal).
-
-# %% [markdown]
+# %% [markdown] tags=["answer:question_target_only_word"]
+# **Answer.** Its row of $R$ is never looked up in training, so its gradient $\nabla_{R_v} J$ is
+# zero at every step (the sum above has no terms) and the row keeps its random initial value.
+# What the model learned about the word sits in the output layer: its column of $W_2$ and its
+# entry of $b_2$, which decide when it is *predicted*. In the context of a test trigram the model
+# would feed that random vector into the hidden layer: it knows nothing about the word as
+# context, however well it predicts it as a target.
+#
 # ## 3. Training three sizes
 #
 # SGD with momentum as the course defines it, $\Delta W(n) = -\eta \nabla J + \alpha \Delta W(n-1)$
-# with η = 0.15, α = 0.85, batches of 200, early stopping on validation cross-entropy
-# (patience 3, best weights restored).
+# and $W \leftarrow W + \Delta W(n)$, with η = 0.15, α = 0.85, batches of 200, early stopping on
+# validation cross-entropy (patience 3, best weights restored). The step ΔW(n) remembers the
+# previous step: along a direction where the gradient keeps its sign the steps add up (up to
+# $1/(1-\alpha)$ times a plain step), while across a narrow valley, where the sign flips from step
+# to step, they cancel.
+#
+# ### Exercise 4 (1 point): one step of SGD with momentum
+#
+# Complete `momentum_step`: given the weights W, the previous step `dW_prev` (ΔW(n−1)), the
+# gradient, η and α, return the new weights and the new step ΔW(n), as new arrays. The check
+# runs five steps on a small least-squares problem with the course's α = 0.4 and compares both
+# with the course's rule (`mpcore.train.momentum_update`, which the training loop below uses).
+
+# %% tags=["solution:momentum_step"]
+def momentum_step(W, dW_prev, grad, lr, alpha):
+    """(W + ΔW(n), ΔW(n)) with ΔW(n) = -lr grad + alpha ΔW(n-1)."""
+    ### BEGIN SOLUTION
+    dW = -lr * grad + alpha * dW_prev
+    return W + dW, dW
+    ### END SOLUTION
+
+
+# %% tags=["check:momentum_step"]
+momentum_step_passed = exercises.check("momentum_step", momentum_step)
+
+# %% [markdown]
 #
 # Here is that training loop, `mpcore.train.sgd`, run live for four epochs on the first 100,000
 # training 4-grams with a small model (D = 8, P = 64), validating on 5,000 — a few seconds.
@@ -306,7 +355,7 @@ for j in picks:
 #   grammar leaves one choice the model is confident.
 #
 # %% [markdown]
-# ### Exercise 3 (1 point): the k most likely words
+# ### Exercise 5 (1 point): the k most likely words
 #
 # `language_model.top_k_words` above ranks the vocabulary by predicted probability. Complete
 # `top_k`: given probabilities (N × V), return the indices (N × k) of each row's k most probable
@@ -322,22 +371,21 @@ def top_k(proba, k):
 
 # %% tags=["check:top_k"]
 top_k_passed = exercises.check("top_k", top_k)
-### BEGIN HIDDEN TESTS
-assert top_k_passed, "top_k: see the lines marked ✗ above"
-### END HIDDEN TESTS
 
 # %% [markdown]
-# **Question B (1 point).** In the table of section 3 the gap between validation and training
-# cross-entropy grows with the model's size. Why, and what in this training recipe keeps the
-# largest model from overfitting further?
+# **Question B (1 point).** In section 3, the live run's first epoch ends near the cross-entropy
+# of guessing by word frequency alone. Which parameter of the model can produce those
+# frequency guesses by itself, whatever the context — and why is it the first thing SGD gets
+# right? (Think about the gradient it receives from every example.)
 
-# %% [markdown] tags=["answer:question_gap"]
-# **Answer.** A larger model (bigger D and P) has more parameters and can fit the particular
-# 4-grams it is trained on, including their accidents, better than it can predict new ones;
-# the smallest model cannot even fit the training set closely, so it has little to overfit
-# with. Early stopping on the validation cross-entropy keeps the weights of the epoch where the
-# validation loss was lowest, so training beyond that point, where the training loss still
-# falls but the validation loss does not, is discarded.
+# %% [markdown] tags=["answer:question_output_bias"]
+# **Answer.** The output bias $b_2$: with $s = hW_2 + b_2$, setting $b_{2,v} = \log f_v$ (the log
+# frequency of word $v$, up to a constant) makes the softmax predict the word frequencies for
+# any $h$ (at initialisation $W_2$ can do the same, acting on hidden units that are all near 0.5
+# whatever the context). Its gradient is $\sum_n (p_n - Y_n)/N$ — every example pushes it, all in the same
+# direction (towards the frequencies), so these contributions add up batch after batch. The
+# context-dependent part needs $R$, $W_1$ and $W_2$ to change *together*, and each example's push on
+# them depends on its particular context, so it builds up more slowly.
 
 # %% [markdown]
 # ## 5. The embeddings
@@ -417,7 +465,7 @@ widgets.language_model_explorer(store, data_dir=DATA_DIR)
 # %% [markdown]
 # ## Appendix: mpcore's embedding gradient
 #
-# Exercise 2's answer, so it comes after the exercises: mpcore's `layers.embedding_backward`
+# Exercise 3's answer, so it comes after the exercises: mpcore's `layers.embedding_backward`
 # does the same sum with one `bincount` over the flat (word, dimension) positions. The classic
 # bug, `dR[idx] += dout`, keeps only *one* of the repeated words' contributions: numpy's fancy
 # indexing does not accumulate.

@@ -10,6 +10,10 @@ from mpcore.models import autoencoder
 
 #: One bug per exercise, the kind students make: (the solution's line, the buggy line).
 PLANTED_BUGS = {
+    "course_preprocess": ("3 * Y.std()", "3 * rgb.std()"),  # the std of the raw RGB (the reference report's bug)
+    "compute_numerical_gradient": ("(2 * h)", "h"),  # a one-sided difference's denominator on a central one
+    "affine_forward": ("return out, (x, W)", "return out, (W, x)"),  # a cache backward cannot use
+    "momentum_step": ("dW = -lr * grad + alpha * dW_prev", "dW = -lr * grad + alpha * grad"),
     "kl_sparsity": ("dkl = -rho / rho_hat + (1 - rho) / (1 - rho_hat)",
                     "dkl = rho / rho_hat - (1 - rho) / (1 - rho_hat)"),  # sign
     "autoencoder_cost": ('"W1": X.T @ delta1 + lam * W1', '"W1": X.T @ delta1'),  # weight decay forgotten
@@ -24,6 +28,8 @@ PLANTED_BUGS = {
 }
 #: What the check must name as wrong for each planted bug.
 BUG_SHOWS_IN = {
+    "course_preprocess": "preprocessed patches", "compute_numerical_gradient": "exact gradient",
+    "affine_forward": "affine_backward on your cache", "momentum_step": "ΔW(n)",
     "kl_sparsity": "gradient dKL/dρ̂ vs mpcore", "autoencoder_cost": "d J/d W1 vs mpcore",
     "zca_whiten": "whitened patches", "softmax_cross_entropy": "dL/dscores vs mpcore",
     "embedding_backward": "rows of the repeated words", "top_k": "indices", "rnn_step_backward": "dh_(t-1) vs mpcore",

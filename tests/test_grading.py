@@ -57,7 +57,19 @@ def attacks(course: Path) -> dict[str, str]:
     pkg = Path(mpcore.__file__).resolve().parent
     source_03 = course / "source" / classroom.ASSIGNMENT / "03_sequence_classification.ipynb"
     victim = course / "submitted" / "honest" / classroom.ASSIGNMENT / "01_sparse_autoencoder.ipynb"
+    source_02 = course / "source" / classroom.ASSIGNMENT / "02_word_embeddings.ipynb"
     return {
+        "course_preprocess": "from mpcore import data\n\ndef course_preprocess(rgb):\n"
+                             "    return data.preprocess_patches(rgb)\n",
+        "compute_numerical_gradient": "from mpcore.gradcheck import numerical_gradient\n\n"
+                                      "def compute_numerical_gradient(J, theta, h=1e-5):\n"
+                                      "    return numerical_gradient(lambda: J(theta), theta, h)\n",
+        "affine_forward": f"import json\nnb = json.load(open({str(source_02)!r}))\n"
+                          "exec(next(''.join(c['source']) for c in nb['cells'] if 'def affine_forward' in "
+                          "''.join(c['source'])))\n",
+        "momentum_step": "from mpcore.train import momentum_update\n\n"
+                         "def momentum_step(W, dW_prev, grad, lr, alpha):\n    W, dW = W.copy(), dW_prev.copy()\n"
+                         "    momentum_update(W, dW, grad, lr, alpha)\n    return W, dW\n",
         # mpcore's own implementation of the exercise, imported or captured under another name
         "lstm_step_backward": "from mpcore.cells import lstm\n\ndef lstm_step_backward(dstate, cache):\n"
                               "    return lstm.step_backward(dstate, cache)\n",
@@ -184,7 +196,8 @@ def test_no_attack_gains_a_point_or_touches_another_student(graded):
 def test_the_attacks_are_real_they_gain_points_without_the_sandbox(graded, tmp_path):
     course = graded[0]
     gained = {}
-    for name in ("lstm_step_backward", "rnn_step_backward", "kl_sparsity", "bptt", "top_k"):
+    for name in ("lstm_step_backward", "rnn_step_backward", "kl_sparsity", "bptt", "top_k",
+                 "compute_numerical_gradient", "affine_forward", "momentum_step"):
         source = attacks(course)[name]
         gained[name] = G.grade_exercise(name, source, sandbox=False, hidden=[], timeout=TIMEOUT).score
     assert gained == {name: exercises.EXERCISES[name].points for name in gained}
@@ -204,7 +217,8 @@ def test_broken_submissions_cost_only_their_exercises(graded):
     scores = _scores(course)
     b = {g.name: g for g in results["attacker_b"].exercises}
     for name, ex in exercises.EXERCISES.items():
-        expected = ex.points if name in ("softmax_cross_entropy", "gru_step_backward", "bptt") else 0
+        intact = ("softmax_cross_entropy", "affine_forward", "momentum_step", "gru_step_backward", "bptt")
+        expected = ex.points if name in intact else 0
         assert scores[("attacker_b", name)] == expected, (name, b[name].feedback)
     assert "not a readable notebook" in b["zca_whiten"].feedback[0]
     assert "duplicated" in b["embedding_backward"].feedback[0]
@@ -245,7 +259,9 @@ def test_grading_refuses_without_a_sandbox_unless_asked(graded, monkeypatch, cap
     assert cli.main(["grade", str(course), "--student", "nobody"]) == 2
     assert "no submission for 'nobody'" in capsys.readouterr().err
     assert cli.main(["grade", str(course), "--student", "partial", "--no-sandbox"]) == 0
-    assert "partial: 7 of 22 points" in capsys.readouterr().out
+    total = sum(ex.points for ex in exercises.EXERCISES.values())
+    first = sum(ex.points for ex in exercises.EXERCISES.values() if ex.notebook == "01")
+    assert f"partial: {first} of {total} points" in capsys.readouterr().out
 
 
 def test_the_course_folder_can_be_moved_and_is_never_half_written(graded, tmp_path, capsys):
@@ -292,7 +308,7 @@ def test_the_wire_format_refuses_what_it_cannot_read_safely():
     (lambda w: -w, "has the opposite sign"), (lambda w: 4 * w, "is 4x too large"),
     (lambda w: w / 9, "is 9x too small"), (lambda w: w.T, "has the transposed shape (3, 2)"),
     (lambda w: 0 * w, "is all zeros"), (lambda w: w[:1], "has shape (1, 3); expected (2, 3)"),
-    (lambda w: np.where(w > 0, w, 1.0), "entries are right"), (lambda w: w + np.nan, "NaN or inf"),
+    (lambda w: np.where(w > 0, w, 1.0), "has 4 of its 6 entries right"), (lambda w: w + np.nan, "NaN or inf"),
 ])
 def test_hints_name_the_likely_cause_without_the_reference_values(got, hint):
     w = np.array([[1.5, -2.25, 0.25], [3.75, 0.5, -1.125]])

@@ -9,6 +9,7 @@ Requests (grader -> here) and replies (here -> grader), one :mod:`wire` message 
 
     {"op": "define", "source", "name", "helpers"}   -> {"op": "ready"} or {"op": "error", ...}
     {"op": "call", "args", "kwargs"}                -> {"op": "result", "value"}, {"op": "not_implemented"}
+      (a function among the arguments arrives as a key and is called back like a helper)
                                                        or {"op": "error", "type", "message"}
     (during a call)                                 <- {"op": "helper", "name", "args", "kwargs"}
     {"op": "helper_result", "value"} / {"op": "helper_error", "message"} -> back into the student's code
@@ -80,7 +81,7 @@ def main():
     wire.send(OUT, {"op": "ready"})
     while True:
         try:
-            call = wire.receive(IN)
+            call = wire.receive(IN, callback=helper)
         except EOFError:
             return
         try:

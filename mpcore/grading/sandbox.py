@@ -245,7 +245,13 @@ class StudentFunction:
     def __call__(self, *args, **kwargs):
         if self.proc is None:
             raise RuntimeError("use StudentFunction as a context manager")
-        self._send({"op": "call", "args": args, "kwargs": kwargs})
+        callbacks = {}  # functions among the arguments (e.g. the cost J of a gradient checker)
+        try:
+            message = wire.encode({"op": "call", "args": args, "kwargs": kwargs}, callbacks)
+            wire.write(self._to_child, message)
+        except BrokenPipeError:
+            raise self._died() from None
+        serve = {**self.helpers, **callbacks}
         while True:
             reply = self._receive()
             op = reply.get("op") if isinstance(reply, dict) else None
@@ -255,9 +261,9 @@ class StudentFunction:
                 raise NotImplementedError()
             if op == "error":
                 raise StudentError(str(reply.get("type", "Error")), str(reply.get("message", "")))
-            if op == "helper" and reply.get("name") in self.helpers:
+            if op == "helper" and reply.get("name") in serve:
                 try:
-                    value = self.helpers[reply["name"]](*reply.get("args", ()), **reply.get("kwargs", {}))
+                    value = serve[reply["name"]](*reply.get("args", ()), **reply.get("kwargs", {}))
                     self._send({"op": "helper_result", "value": value})
                 except (wire.WireError, BrokenPipeError):
                     raise

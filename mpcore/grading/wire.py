@@ -5,7 +5,8 @@ process (which cannot import mpcore) loads it from the sandbox's ``/grader`` fol
 imports nothing but the standard library and numpy.
 
 A message is ``[8-byte header length][header JSON][array bytes ...]``. The header holds one
-value as a tree -- tuples, lists, dicts with string keys, numbers, strings, None and arrays --
+value as a tree -- tuples, lists, dicts with string keys, numbers, strings, None, arrays and
+(from the grader only) functions to call back --
 and, for each array, its dtype and shape; the array bytes follow in order. Nothing is ever
 unpickled, and a reader refuses what it did not ask for: dtypes outside :data:`DTYPES`, headers
 over :data:`MAX_HEADER` bytes, arrays over ``max_bytes`` in all, nesting over :data:`MAX_DEPTH`.
@@ -32,8 +33,13 @@ class WireError(ValueError):
     """A message that is malformed, too large, or holds a value that cannot be sent."""
 
 
-def encode(value) -> bytes:
-    """``value`` as one message (see the module docstring); :class:`WireError` for what cannot be sent."""
+def encode(value, callbacks: dict | None = None) -> bytes:
+    """``value`` as one message (see the module docstring); :class:`WireError` for what cannot be sent.
+
+    A function in ``value`` is sent only when ``callbacks`` is a dict: it is stored there under a
+    new key and sent as that key; the other side calls it back by that key (the grader passes
+    its functions this way, e.g. the cost J a student's gradient checker evaluates).
+    """
     arrays: list[np.ndarray] = []
 
     def tree(v, depth):
@@ -62,6 +68,10 @@ def encode(value) -> bytes:
             if not all(isinstance(k, str) for k in v):
                 raise WireError("a dict whose keys are not all strings")
             return {"d": {k: tree(x, depth + 1) for k, x in v.items()}}
+        if callable(v) and callbacks is not None:
+            key = f"callback:{len(callbacks)}"
+            callbacks[key] = v
+            return {"c": key}
         raise WireError(f"a value of type {type(v).__name__} (expected arrays, numbers, tuples, lists or dicts)")
 
     header = {"v": tree(value, 0), "arrays": [[a.dtype.name, list(a.shape)] for a in arrays]}
@@ -80,11 +90,13 @@ def _read_exactly(fd: int, n: int, read) -> bytes:
     return b"".join(chunks)
 
 
-def receive(fd: int, max_bytes: int = MAX_BYTES, read=os.read):
+def receive(fd: int, max_bytes: int = MAX_BYTES, read=os.read, callback=None):
     """Read one message from file descriptor ``fd`` and return its value.
 
     ``read(fd, n)`` returns at most ``n`` bytes (``b""`` at end of file); the grader passes one
-    that enforces its deadline. :class:`EOFError` if the other side has gone.
+    that enforces its deadline. ``callback(key)`` turns a function sent by key (see
+    :func:`encode`) into something callable; without it (the grader) such a message is refused.
+    :class:`EOFError` if the other side has gone.
     """
     (n,) = struct.unpack("<Q", _read_exactly(fd, 8, read))
     if n > MAX_HEADER:
@@ -122,6 +134,8 @@ def receive(fd: int, max_bytes: int = MAX_BYTES, read=os.read):
             return tuple(items) if kind == "t" else items
         if kind == "d" and isinstance(v, dict):
             return {str(k): value(x, depth + 1) for k, x in v.items()}
+        if kind == "c" and callback is not None and isinstance(v, str):
+            return callback(v)
         raise WireError("a malformed value in a message")
 
     return value(header.get("v"), 0)
