@@ -56,6 +56,7 @@ class Comparison:
     what: str
     error: float
     hint: str | None = None
+    got: object = None  # the student's value (kept to recognise known mistakes; never printed)
 
 
 def _vs(what: str, got, want) -> Comparison:
@@ -65,10 +66,10 @@ def _vs(what: str, got, want) -> Comparison:
     except (TypeError, ValueError):
         return Comparison(what, float("inf"), f"is a {type(got).__name__}, not an array of numbers")
     if g.shape != w.shape:
-        return Comparison(what, float("inf"), diagnose(g, w))
+        return Comparison(what, float("inf"), diagnose(g, w), g)
     err = relative_error(g, w)
     err = err if np.isfinite(err) else float("inf")
-    return Comparison(what, err, None if err < TOLERANCE else diagnose(g, w))
+    return Comparison(what, err, None if err < TOLERANCE else diagnose(g, w), g)
 
 
 def diagnose(g: np.ndarray, w: np.ndarray) -> str | None:
@@ -220,9 +221,9 @@ def _top_k(fn):
     ref = np.argsort(-proba, axis=1)[:, :3]
     what = "indices of the 3 most probable words, most probable first (share wrong)"
     if got.shape != ref.shape:
-        return [Comparison(what, 1.0, diagnose(got, ref))]
+        return [Comparison(what, 1.0, diagnose(got, ref), got)]
     hint = "lists the least probable words first" if np.array_equal(got, np.argsort(proba, axis=1)[:, :3]) else None
-    return [Comparison(what, float(np.mean(got != ref)), hint)]
+    return [Comparison(what, float(np.mean(got != ref)), hint, got)]
 
 
 def _affine_forward(fn):
@@ -345,15 +346,76 @@ EXERCISES = {
 }
 
 
+#: Mistakes students make, per exercise: (a line of the instructor's solution, the same line
+#: with the mistake, what the mistake is). The grader recognises them by running the instructor's
+#: solution with the mistake and comparing its values with the student's; the tests plant them.
+KNOWN_MISTAKES = {
+    "course_preprocess": ("3 * Y.std()", "3 * rgb.std()", "the clipping range comes from the standard deviation "
+                          "of the RGB values, not of the mean-removed luminance"),
+    "compute_numerical_gradient": ("(2 * h)", "h", "the central difference (J(θ + h) − J(θ − h)) is divided by h "
+                                   "instead of 2h"),
+    "zca_whiten": ("np.sqrt(s + epsilon * s.mean())", "np.sqrt(s + epsilon)",
+                   "ε is added as it is, not scaled by the mean eigenvalue s̄"),
+    "kl_sparsity": ("dkl = -rho / rho_hat + (1 - rho) / (1 - rho_hat)",
+                    "dkl = rho / rho_hat - (1 - rho) / (1 - rho_hat)",
+                    "the derivative of the KL term has the opposite sign"),
+    "autoencoder_cost": ('"W1": X.T @ delta1 + lam * W1', '"W1": X.T @ delta1',
+                         "the weight-decay term λ W1 is missing from dJ/dW1"),
+    "affine_forward": ("return out, (x, W)", "return out, (W, x)", "the cache holds (W, x); affine_backward unpacks "
+                       "(x, W)"),
+    "softmax_cross_entropy": ("return loss, p / N", "return loss, p",
+                              "the gradient of the *mean* cross-entropy needs the factor 1/N"),
+    "embedding_backward": ("np.add.at(dR, idx, dout)", "dR[idx] += dout", "`dR[idx] += dout` keeps only one "
+                           "contribution of a word that occurs several times; np.add.at adds them all"),
+    "momentum_step": ("dW = -lr * grad + alpha * dW_prev", "dW = -lr * grad + alpha * grad",
+                      "the momentum term multiplies the gradient instead of the previous step ΔW(n−1)"),
+    "top_k": ("np.argsort(-proba, axis=1)", "np.argsort(proba, axis=1)", "the words are sorted least probable first"),
+    "rnn_step_backward": ("da = dh_t * (1 - h_t**2)", "da = dh_t * (1 - h_prev**2)",
+                          "tanh' is taken at h_(t-1) instead of h_t: 1 − h_t²"),
+    "lstm_step_backward": ("return dx, (dh_prev, dc * f), grads", "return dx, (dh_prev, dc), grads",
+                           "dc_(t-1) misses the forget gate: dc_(t-1) = dc_t ⊙ f_t"),
+    "gru_step_backward": ("dh_t * z + drh * r + ", "dh_t * z + ",
+                          "dh_(t-1) misses the path through the candidate: (dã W_hhᵀ) ⊙ r"),
+    "bptt": ("((dH[:, t] + dh_next,), caches[t])", "((dH[:, t],), caches[t])",
+             "the gradient coming back from step t+1 is not added to dh_t"),
+}
+
+
+def known_mistake(name: str, results: list, solution: str) -> str | None:
+    """The known mistake (:data:`KNOWN_MISTAKES`) whose values match the student's ``results``
+    on every quantity that failed, or None. ``solution`` is the instructor's solution cell
+    (trusted code: it runs here)."""
+    if name not in KNOWN_MISTAKES or not any(c.error >= TOLERANCE for c in results):
+        return None
+    good, bad, description = KNOWN_MISTAKES[name]
+    if good not in solution:
+        return None
+    namespace = {"np": np, "autoencoder": autoencoder, "cells": cells}
+    exec(compile(solution.replace(good, bad), f"<{name} with a known mistake>", "exec"), namespace)
+    mistaken = EXERCISES[name].compare(namespace[name])
+    for student, wrong in zip(results, mistaken):
+        if student.error >= TOLERANCE:
+            try:
+                same = relative_error(student.got, wrong.got) < TOLERANCE if student.got is not None else \
+                    wrong.got is None and student.hint == wrong.hint  # the same failure, with no values
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                return None
+    return description
+
+
 #: nbgrader sets this while ``nbgrader autograde`` runs the notebooks (NBGRADER_EXECUTION=autograde).
 _NBGRADER_AUTOGRADE = ("NBGRADER_EXECUTION", "autograde")
 
 
-def run(name: str, fn) -> tuple[bool, list[str]]:
+def run(name: str, fn, solution: str | None = None) -> tuple[bool, list[str]]:
     """Run exercise ``name``'s comparisons on ``fn``: (passed, one line per quantity).
 
     ``fn`` is the student's function, or a :class:`mpcore.grading.sandbox.StudentFunction` that
-    runs it in a sandboxed process. Never raises for what the student's code does.
+    runs it in a sandboxed process. With the instructor's ``solution`` cell (the grader has it),
+    a wrong answer that matches a :data:`KNOWN_MISTAKES` entry is named. Never raises for what
+    the student's code does.
     """
     if name not in EXERCISES:
         raise ValueError(f"unknown exercise {name!r}: expected one of {sorted(EXERCISES)}")
@@ -371,6 +433,9 @@ def run(name: str, fn) -> tuple[bool, list[str]]:
         passed &= ok
         verdict = "✓" if ok else f"✗ (should be below {TOLERANCE:g})" + (f": it {c.hint}" if c.hint else "")
         lines.append(f"{name}: {c.what}: relative error {c.error:.1e} {verdict}")
+    mistake = known_mistake(name, results, solution) if solution and not passed else None
+    if mistake:
+        lines.append(f"{name}: this is a known mistake: {mistake}")
     lines.append(f"{name}: {'all checks pass' if passed else 'NOT YET: fix the lines marked ✗'}")
     return passed, lines
 

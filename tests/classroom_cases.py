@@ -5,27 +5,11 @@ from __future__ import annotations
 import nbformat
 import numpy as np
 
-from mpcore import cells, classroom
+from mpcore import cells, classroom, exercises
 from mpcore.models import autoencoder
 
 #: One bug per exercise, the kind students make: (the solution's line, the buggy line).
-PLANTED_BUGS = {
-    "course_preprocess": ("3 * Y.std()", "3 * rgb.std()"),  # the std of the raw RGB (the reference report's bug)
-    "compute_numerical_gradient": ("(2 * h)", "h"),  # a one-sided difference's denominator on a central one
-    "affine_forward": ("return out, (x, W)", "return out, (W, x)"),  # a cache backward cannot use
-    "momentum_step": ("dW = -lr * grad + alpha * dW_prev", "dW = -lr * grad + alpha * grad"),
-    "kl_sparsity": ("dkl = -rho / rho_hat + (1 - rho) / (1 - rho_hat)",
-                    "dkl = rho / rho_hat - (1 - rho) / (1 - rho_hat)"),  # sign
-    "autoencoder_cost": ('"W1": X.T @ delta1 + lam * W1', '"W1": X.T @ delta1'),  # weight decay forgotten
-    "zca_whiten": ("np.sqrt(s + epsilon * s.mean())", "np.sqrt(s + epsilon)"),  # ε not scaled
-    "softmax_cross_entropy": ("return loss, p / N", "return loss, p"),  # the 1/N forgotten
-    "embedding_backward": ("np.add.at(dR, idx, dout)", "dR[idx] += dout"),  # repeated words dropped
-    "top_k": ("np.argsort(-proba, axis=1)", "np.argsort(proba, axis=1)"),  # least probable first
-    "rnn_step_backward": ("da = dh_t * (1 - h_t**2)", "da = dh_t * (1 - h_prev**2)"),
-    "lstm_step_backward": ("return dx, (dh_prev, dc * f), grads", "return dx, (dh_prev, dc), grads"),
-    "gru_step_backward": ("dh_t * z + drh * r + ", "dh_t * z + "),  # the path through r h_{t-1} dropped
-    "bptt": ("((dH[:, t] + dh_next,), caches[t])", "((dH[:, t],), caches[t])"),  # recurrence dropped
-}
+PLANTED_BUGS = {name: (good, bad) for name, (good, bad, _) in exercises.KNOWN_MISTAKES.items()}
 #: What the check must name as wrong for each planted bug.
 BUG_SHOWS_IN = {
     "course_preprocess": "preprocessed patches", "compute_numerical_gradient": "exact gradient",

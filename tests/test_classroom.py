@@ -44,6 +44,11 @@ def test_a_planted_bug_fails_and_the_message_says_which_quantity(name, capsys):
     assert exercises.check(name, define(name, source.replace(good, bad))) is False
     wrong = [line for line in capsys.readouterr().out.splitlines() if "✗" in line]
     assert any(BUG_SHOWS_IN[name] in line for line in wrong), wrong
+    # given the instructor's solution (as the grader is), the feedback names the mistake; not for the solution itself
+    passed, lines = exercises.run(name, define(name, source.replace(good, bad)), source)
+    assert not passed and f"{name}: this is a known mistake: {exercises.KNOWN_MISTAKES[name][2]}" in lines
+    passed, lines = exercises.run(name, define(name, source), source)
+    assert passed and not any("known mistake" in line for line in lines)
 
 
 def test_unfinished_and_crashing_exercises_do_not_stop_the_notebook(capsys):

@@ -171,7 +171,10 @@ def test_the_solutions_score_full_marks_and_each_planted_bug_loses_exactly_its_p
     for name, shows_in in BUG_SHOWS_IN.items():
         wrong = [line for line in feedback[name].splitlines() if "✗" in line]
         assert any(shows_in in line for line in wrong), (name, feedback[name])
-    # the likely cause, where the check can tell
+    # the likely cause, where the check can tell, and the known mistake each planted bug is
+    for name, (_, _, description) in exercises.KNOWN_MISTAKES.items():
+        assert f"{name}: this is a known mistake: {description}" in feedback[name], feedback[name]
+    assert "this is a known mistake" not in "\n".join(g.feedback[0] for g in results["attacker_a"].exercises)
     assert "it has the opposite sign" in feedback["kl_sparsity"]
     assert "it is 6x too large" in feedback["softmax_cross_entropy"]
     assert "it lists the least probable words first" in feedback["top_k"]

@@ -114,15 +114,16 @@ def solution_source(nb: dict, name: str) -> tuple[str | None, str | None]:
     return sources[0], None
 
 
-def grade_exercise(name: str, source: str, *, sandbox: bool, hidden: list[Path],
-                   timeout: float = S.TIMEOUT_S) -> ExerciseGrade:
-    """Run exercise ``name`` on the solution ``source`` in a sandboxed process (module docstring)."""
+def grade_exercise(name: str, source: str, *, sandbox: bool, hidden: list[Path], timeout: float = S.TIMEOUT_S,
+                   solution: str | None = None) -> ExerciseGrade:
+    """Run exercise ``name`` on the solution ``source`` in a sandboxed process (module docstring);
+    ``solution``, the instructor's cell, lets the feedback name a known mistake."""
     ex = exercises.EXERCISES[name]
     t0 = time.perf_counter()
     fn = S.StudentFunction(source, name, ex.helpers, sandbox=sandbox, hidden=hidden, timeout=timeout)
     try:
         with fn:
-            passed, lines = exercises.run(name, fn)
+            passed, lines = exercises.run(name, fn, solution)
     except S.StudentError as e:
         passed, lines = False, [f"{name}: your solution cell raised {e.type_name}: {e}"]
     except S.SandboxFailure:
@@ -144,6 +145,7 @@ def grade_student(course: Path, student: str, *, sandbox: bool = True, timeout: 
     result = StudentGrades(student)
     folder = course / "submitted" / student / classroom.ASSIGNMENT
     for nb_name in classroom.WALKTHROUGHS:
+        instructor = json.loads(_notebooks(course)[nb_name].read_text())
         nb, problem = _read_submission(folder / f"{nb_name}.ipynb")
         if problem:
             result.problems.append(problem)
@@ -154,7 +156,9 @@ def grade_student(course: Path, student: str, *, sandbox: bool = True, timeout: 
             if source is None:
                 result.exercises.append(ExerciseGrade(name, ex.notebook, 0.0, ex.points, [f"{name}: {why}"]))
                 continue
-            result.exercises.append(grade_exercise(name, source, sandbox=sandbox, hidden=hidden, timeout=timeout))
+            solution = (_cells_with_grade_id(instructor, name, "code") or [None])[0]
+            result.exercises.append(grade_exercise(name, source, sandbox=sandbox, hidden=hidden, timeout=timeout,
+                                                   solution=solution))
     return result
 
 
