@@ -61,6 +61,10 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # and a check cell a student deleted is put back (so it scores 0, not "ungraded").
 c.Execute.timeout = 120
 c.OverwriteCells.add_missing_cells = True
+# Feedback pages (nbgrader generate_feedback) name each exercise and load nothing from a CDN.
+import mpcore.grading
+c.HTMLExporter.template_name = "mpcore_feedback"
+c.HTMLExporter.extra_template_basedirs = [os.path.join(os.path.dirname(mpcore.grading.__file__), "templates")]
 '''
 
 

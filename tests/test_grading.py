@@ -17,6 +17,7 @@ The course is built with ``python -m mpcore classroom`` and graded with ``python
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -241,6 +242,10 @@ def test_nbgrader_feedback_and_export_read_the_grades(graded):
     classroom.nbgrader(course, "generate_feedback", classroom.ASSIGNMENT, "--student", "buggy", "--force")
     html = (course / "feedback" / "buggy" / classroom.ASSIGNMENT / "02_word_embeddings.html").read_text()
     assert "dR rows of the repeated words" in html and "embedding_backward: score 0 of 2" in html
+    # each graded cell named by its exercise; math as MathML; nothing loaded from another host
+    assert f'">Exercise: {exercises.EXERCISES["embedding_backward"].title}</a>' in html
+    assert "<math" in html and "mathjax" not in html.lower()
+    assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
     classroom.nbgrader(course, "export", "--to", str(course / "grades.csv"))
     rows = {r.split(",")[3]: r.split(",") for r in (course / "grades.csv").read_text().splitlines()[1:]}
     total = sum(ex.points for ex in exercises.EXERCISES.values())

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -162,6 +163,34 @@ def grade_student(course: Path, student: str, *, sandbox: bool = True, timeout: 
     return result
 
 
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+
+
+def mathml(markdown: str) -> str:
+    """``markdown`` with its ``$...$`` and ``$$...$$`` TeX as MathML, which browsers render
+    without MathJax (so the feedback page loads nothing from a CDN). TeX that latex2mathml
+    cannot read is left as it is."""
+    from latex2mathml.converter import convert
+
+    def one(m):
+        display = m.group(1) is not None
+        try:
+            html = convert((m.group(1) if display else m.group(2)).strip(), display="block" if display else "inline")
+        except Exception:  # noqa: BLE001 -- a student's TeX may be anything
+            return m.group(0)
+        return f"\n\n<div class=\"math\">{html}</div>\n\n" if display else html
+
+    return _MATH.sub(one, markdown)
+
+
+def _title(grade_id: str) -> str:
+    """What the feedback page calls a graded cell: its exercise, or its question."""
+    name = grade_id.removesuffix("_check")
+    if name in exercises.EXERCISES:
+        return f"Exercise: {exercises.EXERCISES[name].title}"
+    return "Question: " + grade_id.removeprefix("question_").replace("_", " ")
+
+
 def _autograded_notebook(course: Path, nb_name: str, submitted: dict | None, grades: dict[str, ExerciseGrade]):
     """The instructor's notebook with this student's solutions and answers in place, no outputs,
     and each check cell's output the feedback of its exercise."""
@@ -173,13 +202,15 @@ def _autograded_notebook(course: Path, nb_name: str, submitted: dict | None, gra
         grade_id = meta.get("grade_id")
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        if grade_id is not None and meta.get("solution"):  # the student's text, as submitted
+            sources = _cells_with_grade_id(submitted, grade_id, cell.cell_type) if submitted is not None else []
+            cell.source = sources[-1] if sources else ""
+        if cell.cell_type == "markdown":
+            cell.source = mathml(cell.source)
         if grade_id is None:
             continue
-        if meta.get("solution") and submitted is not None:  # the student's text, as submitted
-            sources = _cells_with_grade_id(submitted, grade_id, cell.cell_type)
-            cell.source = sources[-1] if sources else ""
-        elif meta.get("solution"):
-            cell.source = ""
+        if meta.get("grade"):
+            cell.metadata["mpcore"] = {"title": _title(grade_id)}
         if grade_id.endswith("_check") and grade_id[: -len("_check")] in grades:
             g = grades[grade_id[: -len("_check")]]
             text = "\n".join(g.feedback) + f"\n{g.name}: score {g.score:g} of {g.points}\n"
