@@ -250,10 +250,28 @@ def max_rise(values) -> float:
     return float(max(np.max(np.diff(values)), 0.0)) if len(values) > 1 else 0.0
 
 
+def epoch_cap_report(result) -> dict:
+    """Did a sequence run stop at the epoch cap (the course's 50) instead of by early stopping?
+
+    From the stored history: ``epochs_run``, ``epoch_cap``, ``hit_cap``, ``kept_epoch`` (1-based)
+    and ``val_acc_gain_last_epochs``: the best validation accuracy of the last ``patience``
+    epochs minus the best before them. Above 0, validation was still setting new bests when
+    training stopped (possible only at the cap: early stopping waits ``patience`` epochs
+    without one)."""
+    h, sgd_cfg = result.history, result.config.sgd
+    acc = np.asarray(h["val_acc"], dtype=float)
+    w = sgd_cfg.patience
+    gain = float(acc[-w:].max() - acc[:-w].max()) if len(acc) > w else None
+    return {"seed": result.config.seed, "epochs_run": len(h["train_loss"]), "epoch_cap": sgd_cfg.epochs,
+            "hit_cap": h["stopped"] == "max epochs", "kept_epoch": h["best_epoch"] + 1,
+            "val_acc_gain_last_epochs": gain, "last_epochs": w}
+
+
 def sequence_summary(results, chosen: dict) -> dict:
     """Per cell: validation accuracy for each η (every seed, and their mean), the chosen η, and
-    the test accuracy of every seed at that η with mean and sd; the median seed is the one the
-    figures show."""
+    the test accuracy and test cross-entropy of every seed at that η with mean and sd; per run
+    at that η whether it stopped at the epoch cap (:func:`epoch_cap_report`); the median seed
+    is the one the figures show."""
     cells = {}
     for cell, lr in chosen.items():
         mine = [r for r in results if r.config.cell == cell]
@@ -268,11 +286,14 @@ def sequence_summary(results, chosen: dict) -> dict:
             "chosen_lr": lr,
             "seeds": [r.config.seed for r in at_lr],
             "test_accuracy": mean_sd([r.metrics["test_accuracy"] for r in at_lr]),
+            # mean -log p(true class) on the test windows, nats: against accuracy, a measure of over-confidence
+            "test_cross_entropy": mean_sd([r.metrics["test_cross_entropy"] for r in at_lr]),
             "val_accuracy": mean_sd([r.metrics["val_accuracy"] for r in at_lr]),
             "train_accuracy": mean_sd([r.metrics["train_accuracy"] for r in at_lr]),
             # stability: the largest rise of validation cross-entropy from one epoch to the next
             "val_loss_max_rise": mean_sd([max_rise(r.history["val_loss"]) for r in at_lr]),
             "epochs": [r.metrics["epochs"] for r in at_lr],
+            "epoch_cap": [epoch_cap_report(r) for r in at_lr],
             "median_seed": median.config.seed,
             "n_params": median.metrics["n_params"],
             "seconds_per_epoch": mean_sd([r.metrics["seconds_per_epoch"] for r in at_lr]),
@@ -383,16 +404,31 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         by_seed = {c.upper(): {float(k): v for k, v in ss["cells"][c]["val_accuracy_by_lr_and_seed"].items()}
                    for c in chosen_lr}
         save(plots.lr_selection(by_seed, {c.upper(): lr for c, lr in chosen_lr.items()}), "sequence_lr_selection")
-        save(plots.seed_spread({c.upper(): ss["cells"][c]["test_accuracy"]["values"] for c in chosen_lr},
-                               title="Test accuracy at the chosen η, seeds " + ", ".join(map(str, E.SEQ_SEEDS))),
+        save(plots.seed_spread({f"{c.upper()} (η={chosen_lr[c]:g})": ss["cells"][c]["test_accuracy"]["values"]
+                                for c in chosen_lr},
+                               title="Test accuracy at the chosen η: each seed, mean ± sd",
+                               seeds=next(iter(ss["cells"].values()))["seeds"]),
              "sequence_seeds")
         save(plots.training_curves({label(r): r.history for r in shown.values()},
-                                   "Training the median seed of each cell"), "sequence_training_curves")
+                                   "The median seed of each cell: averaged weights W̄ (validated and kept)"),
+             "sequence_training_curves")
+        save(plots.iterate_loss({label(r): r.history for r in shown.values()}), "sequence_training_loss_iterate")
         for c, r in shown.items():
             save(plots.confusion_figure({"train": r.metrics["train_confusion"], "test": r.metrics["test_confusion"]},
                                         classes, f"{label(r)} confusion matrices (the median seed)"),
                  f"sequence_confusion_{c}")
-        save(plots.gradient_norms_figure({label(r): r.metrics["hidden_gradient_norms"] for r in shown.values()}),
+        profiles = {"at initialisation": {}, "after training (kept weights)": {}}
+        for r in shown.values():
+            g = E.gradients_at_init_and_trained(r)
+            for panel, when in zip(profiles, ("init", "trained")):
+                at_T = g[when]["h"][:, -1:]
+                profiles[panel][f"{r.config.cell.upper()} ‖∂L/∂h_t‖"] = g[when]["h"] / at_T
+                if "c" in g[when]:
+                    profiles[panel][f"{r.config.cell.upper()} ‖∂L/∂c_t‖"] = g[when]["c"] / at_T
+        save(plots.gradient_profiles(profiles, "‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖) / ‖∂L/∂h_T‖, per window",
+                                     "Gradient reaching each step, median seeds, class-balanced test windows: "
+                                     "median and 10-90% of windows",
+                                     styles=plots.cell_styles(next(iter(profiles.values())))),
              "sequence_gradient_norms")
 
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
@@ -461,6 +497,17 @@ def summary_markdown(summary: dict) -> str:
             "parameters": f("n_params", "d"),
             "s / epoch": lambda e: f"{e['seconds_per_epoch']['mean']:.2f}",
             "epochs": lambda e: ", ".join(map(str, e["epochs"]))}, cells)
+        runs = [{"cell": c, "lr": v["chosen_lr"], "test_ce": ce, **run} for c, v in sq["cells"].items()
+                for run, ce in zip(v["epoch_cap"], v["test_cross_entropy"]["values"])]
+        cap = runs[0]["epoch_cap"] if runs else 0
+        gain = lambda e: "n/a" if e["val_acc_gain_last_epochs"] is None else f"{e['val_acc_gain_last_epochs']:+.3f}"  # noqa: E731
+        lines += _table(f"### Each run at the chosen η: the {cap}-epoch cap and the test cross-entropy", {
+            "cell": lambda e: e["cell"].upper(), "η": f("lr", "g"), "seed": f("seed", "d"),
+            "epochs run": f("epochs_run", "d"), "epoch kept": f("kept_epoch", "d"),
+            "stopped at the cap": lambda e: "yes" if e["hit_cap"] else "no (early stopping)",
+            "best validation accuracy of the last epochs minus the best before them":
+                lambda e: f"{gain(e)} (last {e['last_epochs']})",
+            "test cross-entropy (nats)": f("test_ce", ".3f")}, runs)
     return "\n".join(lines)
 
 
@@ -509,6 +556,17 @@ def findings_markdown(summary: dict) -> str:
             "- Activity windows of two unseen people, test accuracy (mean ± sd over seeds "
             f"{', '.join(map(str, E.SEQ_SEEDS))}, η chosen per cell on mean validation accuracy): "
             + ", ".join(parts) + ".")
+        capped = [f"{c.upper()} seed {run['seed']} (epoch {run['kept_epoch']} kept)" for c, v in cells.items()
+                  for run in v.get("epoch_cap", []) if run["hit_cap"]]
+        if capped:
+            first = next(run for v in cells.values() for run in v["epoch_cap"])
+            still = [f"{c.upper()} seed {run['seed']}" for c, v in cells.items() for run in v["epoch_cap"]
+                     if run["hit_cap"] and (run["val_acc_gain_last_epochs"] or 0) > 0]
+            lines.append(f"  Stopped by the course's {first['epoch_cap']}-epoch cap rather than by early stopping: "
+                         + ", ".join(capped)
+                         + (f"; validation accuracy was still setting new bests in the last "
+                            f"{first['last_epochs']} epochs for " + ", ".join(still) if still else "")
+                         + ".")
     lines.append(f"- Training every result of the study takes {summary['total_training_time_s'] / 60:.0f} minutes of "
                  f"one core in total (the sum over experiments; `--jobs 2` runs two at a time).")
     return "\n".join(lines)

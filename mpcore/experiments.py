@@ -37,7 +37,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import _checks, cells, data, fpu, metrics
+from . import _checks, cells, data, fpu, layers, metrics, recurrent
 from .models import autoencoder, language_model, sequence
 from .store import Result
 from .train import SGDConfig, lbfgs, sgd
@@ -317,6 +317,96 @@ def standardizer(act: data.ActivityData):
         warnings.warn(f"channel(s) {constant.tolist()} are constant over the training windows: they carry no "
                       f"information and become all zeros after standardising", stacklevel=2)
     return mu, np.where(sd > 0, sd, 1.0)
+
+
+def balanced_sample(y, per_class: int, seed: int = 0) -> np.ndarray:
+    """Indices of ``per_class`` examples of every class in ``y`` (all of a class that has fewer),
+    drawn without replacement with a seeded generator, in increasing order."""
+    y = np.asarray(y)
+    per_class = _checks.positive_int("per_class", per_class)
+    rng = np.random.default_rng(seed)
+    picks = [rng.choice(np.flatnonzero(y == k), size=min(per_class, int(np.sum(y == k))), replace=False)
+             for k in np.unique(y)]
+    return np.sort(np.concatenate(picks))
+
+
+def state_gradients(params: dict, X: np.ndarray, y: np.ndarray, *, cell: str) -> dict:
+    """How much gradient reaches the recurrent state at every step, window by window.
+
+    Parameters
+    ----------
+    params : a sequence classifier's parameters (:func:`mpcore.models.sequence.init_params`).
+    X : (N, T, C) windows.  y : (N,) labels.  cell : the params' cell.
+
+    Returns
+    -------
+    ``{"h": (N, T)}`` -- :math:`\\lVert \\partial L_n / \\partial h_t \\rVert` for each window's own
+    cross-entropy :math:`L_n` (not the batch mean, so the values do not shrink with N) -- and,
+    for the LSTM, ``"c": (N, T)`` with :math:`\\lVert \\partial L_n / \\partial c_t \\rVert`.
+
+    Notes
+    -----
+    The full gradient of the cell state collects the path through :math:`h_t` and the additive
+    path from the next step (mpcore.cells.lstm.backward runs the same recursion):
+
+    .. math:: \\frac{\\partial L}{\\partial c_t} = \\frac{\\partial L}{\\partial h_t} \\odot o_t \\odot
+        (1 - \\tanh^2 c_t) + \\frac{\\partial L}{\\partial c_{t+1}} \\odot f_{t+1}
+
+    Pass float64 params and X: in float32 the vanilla RNN's values underflow to 0.
+    """
+    X = np.asarray(X)
+    Hs, cache = recurrent.sequence_forward(X, params, cell)
+    u, mlp = Hs[:, -1], []
+    L = sequence.n_mlp_layers(params)
+    for k in range(1, L + 1):
+        u, aff = layers.affine_forward(u, params[f"W{k}"], params[f"b{k}"])
+        relu = None
+        if k < L:
+            u, relu = layers.relu_forward(u)
+        mlp.append((aff, relu))
+    _, du = layers.softmax_cross_entropy(u, y)
+    du = du * len(y)  # each window's own loss
+    for aff, relu in reversed(mlp):
+        if relu is not None:
+            du = layers.relu_backward(du, relu)
+        du, _, _ = layers.affine_backward(du, aff)
+    dH = np.zeros_like(Hs)
+    dH[:, -1] = du  # only h_T feeds the classifier
+    _, _, dh = recurrent.sequence_backward(dH, cache, need_dX=False, need_dh=True)  # (N, T, H)
+    out = {"h": np.linalg.norm(dh, axis=2)}
+    if cell == "lstm":
+        acts, _, tanh_C = cache[5]  # (T, 4, N, H) gates i, f, o, c~; tanh(c_1..c_T) (T, N, H)
+        dc = np.zeros_like(dh[:, 0])
+        norms = np.empty_like(out["h"])
+        for t in range(X.shape[1] - 1, -1, -1):
+            if t + 1 < X.shape[1]:
+                dc *= acts[t + 1, 1]  # the additive path: dc_{t+1} f_{t+1}
+            dc += dh[:, t] * acts[t, 2] * (1.0 - tanh_C[t] ** 2)
+            norms[:, t] = np.linalg.norm(dc, axis=1)
+        out["c"] = norms
+    return out
+
+
+def gradients_at_init_and_trained(result: Result, per_class: int = 40, seed: int = 0) -> dict:
+    """:func:`state_gradients` of a sequence result on a class-balanced sample of test windows
+    (``per_class`` of each class, :func:`balanced_sample`), in float64, for the run's initial
+    weights (re-drawn from its seed, exactly as :func:`run_sequence` drew them) and for its
+    kept weights. The windows are standardised with the run's own training statistics.
+
+    Returns ``{"init": {"h": (N, T)[, "c"]}, "trained": {...}, "y": (N,) labels}``."""
+    cfg = result.config
+    act = PARTS["sequence"].load(cfg.data_dir, seed=cfg.seed)
+    mu, sd = standardizer(act)
+    idx = balanced_sample(act.test_y, per_class, seed)
+    X = ((act.test_x[idx] - mu) / sd).astype(cfg.dtype).astype(np.float64)  # as the run saw them
+    initial = sequence.init_params(cfg.cell, X.shape[2], cfg.n_hidden, act.n_classes, np.random.default_rng(cfg.seed),
+                                   mlp=cfg.mlp, dtype=cfg.dtype)
+    out = {"y": act.test_y[idx]}
+    with fpu.training_numerics(np.float64):
+        for when, p in (("init", initial), ("trained", result.params)):
+            p64 = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
+            out[when] = state_gradients(p64, X, act.test_y[idx], cell=cfg.cell)
+    return out
 
 
 def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:

@@ -214,33 +214,104 @@ def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time
     return fig
 
 
+def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict | None = None):
+    """Per-window gradient profiles over time, one panel per condition, log scale, y shared.
+
+    ``panels`` maps a panel title to ``{label: (N, T) values}`` (one row per window, e.g.
+    ‖∂L_n/∂h_t‖ / ‖∂L_n/∂h_T‖): each label is drawn as the median over the windows with the
+    10th-90th percentile band shaded -- the windows span many orders of magnitude, and a mean
+    would follow the few largest. ``styles`` maps a label to plot keywords (colour, line style).
+    Values of exactly 0 cannot be drawn on a log axis: their count goes into the legend."""
+    styles = styles or {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.6), sharey=True, squeeze=False)
+    drawn = []
+    for ax, (panel, curves) in zip(axes[0], panels.items()):
+        for k, (label, v) in enumerate(curves.items()):
+            v = np.asarray(v, dtype=np.float64)
+            t = np.arange(1, v.shape[1] + 1)
+            zeros = int(np.sum(v <= 0))
+            note = f" ({zeros} values exactly 0, not drawn)" if zeros else ""
+            v = np.where(v > 0, v, np.nan)
+            style = {"color": f"C{k}", **styles.get(label, {})}
+            lo, mid, hi = np.nanpercentile(v, [10, 50, 90], axis=0)
+            ax.fill_between(t, lo, hi, color=style["color"], alpha=0.12, lw=0)
+            ax.semilogy(t, mid, label=label + note, **style)
+            drawn.append(v[np.isfinite(v)])
+        ax.set_title(panel)
+        ax.set_xlabel("time step t (the loss sits at t = T)")
+        ax.grid(alpha=0.3, which="major")
+    values = np.concatenate(drawn) if drawn else np.array([1.0])
+    if values.size:
+        ax.set_ylim(values.min() / 3, values.max() * 3)
+    axes[0, 0].set_ylabel(ylabel)
+    legend = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=min(len(legend), 4), fontsize=10,
+               frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.04 + 0.04 * ((len(legend) - 1) // 4), 1, 1))
+    return fig
+
+
+def cell_styles(labels) -> dict:
+    """One colour per cell for labels that start with the cell's name ("RNN ...", "LSTM ...");
+    a cell state's curve (a label with "c_t") dashed."""
+    colours = {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}
+    return {label: {"color": colours.get(label.split()[0], "C4"), "ls": "--" if "c_t" in label else "-"}
+            for label in labels}
+
+
 def training_curves(histories: dict, title: str = ""):
-    """``{label: history}``, one column per model: cross-entropy (top) and accuracy (bottom) per
-    epoch, training dashed and validation solid, the kept epoch marked. Axes shared by row."""
+    """``{label: history}``, one column per model, every curve from the same weights: the
+    **averaged** weights :math:`\bar W` that are validated and kept (``SGDConfig.average``).
+    Top: validation cross-entropy per epoch; bottom: accuracy on 512 training windows (dashed)
+    and on the validation windows (solid); the kept epoch marked. Axes shared by row. (The
+    mean mini-batch loss of the SGD iterate W is another model's loss: :func:`iterate_loss`.)"""
     n = len(histories)
-    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6), sharey="row", squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), sharey="row", squeeze=False)
     for j, (label, h) in enumerate(histories.items()):
-        ep = np.arange(1, len(h["train_loss"]) + 1)
+        ep = np.arange(1, len(h["val_loss"]) + 1)
         best = h["best_epoch"] + 1
         ax = axes[0, j]
-        ax.plot(ep, h["train_loss"], "--", color="C0", label="train (mean over the epoch's batches)")
         ax.plot(ep, h["val_loss"], "-", color="C1", label="validation")
-        ax.axvline(best, color="0.6", lw=0.8)
+        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
         ax.set_title(label)
         ax = axes[1, j]
         if h.get("train_acc"):
-            ax.plot(ep, h["train_acc"], "--", color="C0", label="train (512 windows)")
+            ax.plot(ep, h["train_acc"], "--", color="C0", label="training (512 windows)")
         ax.plot(ep, h["val_acc"], "-", color="C1", label="validation")
         ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
         ax.set_xlabel("epoch")
         for ax in axes[:, j]:
-            ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[0, 0].set_ylabel("cross-entropy")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation cross-entropy (nats)")
     axes[1, 0].set_ylabel("accuracy")
-    axes[0, 0].legend(fontsize=8)
-    axes[1, 0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
+    fig.suptitle(title or "Averaged weights W̄ (the weights validated and kept)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def iterate_loss(histories: dict, title: str = ""):
+    """``{label: history}``: the mean mini-batch cross-entropy of each epoch, one line per model.
+    That loss belongs to the SGD iterate W while it moves through the epoch -- not to the
+    averaged weights that are validated and kept -- so it is plotted on its own."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for k, (label, h) in enumerate(histories.items()):
+        ep = np.arange(1, len(h["train_loss"]) + 1)
+        ax.plot(ep, h["train_loss"], "-", color=f"C{k}", label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training cross-entropy (nats)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "SGD iterate W: mean mini-batch loss over each epoch")
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -263,17 +334,34 @@ def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on valid
     return fig
 
 
-def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = ""):
-    """``{label: [value per seed]}``: every seed as a dot, the mean as a bar with ± 1 sd."""
+def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", seeds=None):
+    """``{label: [value per seed]}``: the mean as a bar with ± 1 sd, and every seed as a dot
+    (a seaborn strip plot). With ``seeds`` (one name per value, the same order for every label)
+    each seed has its own colour and its own place beside the others, so no dot hides another
+    and a seed can be followed across labels."""
+    import seaborn as sns
+
     fig, ax = plt.subplots(figsize=(6, 4))
-    for k, v in enumerate(values.values()):
+    rows = []
+    for k, (label, v) in enumerate(values.items()):
         v = np.asarray(v, dtype=float)
-        ax.bar(k, v.mean(), color=f"C{k}", alpha=0.35, yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6)
-        ax.plot(np.full(len(v), k), v, "o", color=f"C{k}")
-        ax.annotate(f"{v.mean():.3f}", (k, v.mean()), xytext=(12, 0), textcoords="offset points", va="center")
+        ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6,
+               yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6, zorder=1)
+        ax.annotate(f"{v.mean():.3f}", (k + 0.3, v.mean()), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=9)
+        names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
+        rows += [(label, x, name) for x, name in zip(v, names)]
+    x, y, hue = (list(c) for c in zip(*rows))
+    sns.stripplot(x=x, y=y, hue=hue if seeds is not None else None,
+                  dodge=seeds is not None, jitter=0 if seeds is not None else 0.15, size=7,
+                  palette="dark" if seeds is not None else None,
+                  color=None if seeds is not None else "C0", ax=ax, zorder=3)
     ax.set_xticks(range(len(values)), list(values))
+    ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if seeds is not None:
+        ax.legend(title=None, fontsize=9, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -305,13 +393,17 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None):
     return fig
 
 
-def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0):
-    """A few windows (N, T, C) of each class, one panel per class, channels as colours."""
+def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0,
+                     ylabel: str = "acceleration", channels=None, title: str = ""):
+    """A few windows (N, T, C) of each class, one panel per class, channels as colours (named
+    by ``channels``, default "channel 0", ...), later windows fainter; ``ylabel`` should say the
+    unit."""
     rng = np.random.default_rng(seed)
     K = len(classes)
     cols = min(K, 3)
     rows = int(np.ceil(K / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows), sharey=True, squeeze=False)
+    names = list(channels) if channels is not None else [f"channel {c}" for c in range(X.shape[2])]
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows + 0.4), sharey=True, squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         if k >= K:
             ax.axis("off")
@@ -320,10 +412,14 @@ def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int
         for j, i in enumerate(rng.choice(idx, size=min(per_class, len(idx)), replace=False)):
             for c in range(X.shape[2]):
                 ax.plot(X[i, :, c], color=f"C{c}", alpha=1.0 - 0.25 * j, lw=0.8,
-                        label=f"channel {c}" if j == 0 else None)
+                        label=names[c] if j == 0 else None)
         ax.set_title(classes[k])
         ax.set_xlabel("time step")
-    axes[0, 0].legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    axes[0, 0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -372,20 +468,24 @@ def top10_figure(candidates, trigram, actual=None):
 
 
 def sequence_figure(result):
-    """Loss curves and train/test confusion matrices of one sequence result."""
+    """Loss curves and train/test confusion matrices of one sequence result. The training loss
+    is the SGD iterate's (the mean over each epoch's mini-batches); the validation loss and the
+    confusion matrices belong to the averaged weights that were kept (see :func:`training_curves`)."""
     m = result.metrics
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     h = result.history
     ep = np.arange(1, len(h["train_loss"]) + 1)
-    axes[0].plot(ep, h["train_loss"], "--", label="train")
-    axes[0].plot(ep, h["val_loss"], label="validation")
+    axes[0].plot(ep, h["train_loss"], "--", label="training: SGD iterate W\n(mean over the epoch's batches)")
+    axes[0].plot(ep, h["val_loss"], label="validation: averaged weights W̄")
+    axes[0].axvline(h["best_epoch"] + 1, color="0.6", lw=0.8, label="epoch kept (W̄)")
     axes[0].set_xlabel("epoch")
     axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0].set_ylabel("cross-entropy")
-    axes[0].legend()
-    axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
+    axes[0].set_ylabel("cross-entropy (nats)")
+    axes[0].legend(fontsize=9)
+    axes[0].set_title(f"{result.config.cell.upper()} ({result.config.n_hidden} units), η={result.config.sgd.lr:g}, "
+                      f"seed {result.config.seed}")
     for ax, split in zip(axes[1:], ("train", "test")):
-        confusion_axes(ax, m[f"{split}_confusion"], m["classes"], f"{split} (accuracy {m[f'{split}_accuracy']:.1%})",
-                       fontsize=12)
+        confusion_axes(ax, m[f"{split}_confusion"], m["classes"],
+                       f"{split}, kept weights (accuracy {m[f'{split}_accuracy']:.1%})", fontsize=12)
     fig.tight_layout()
     return fig

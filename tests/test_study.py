@@ -146,9 +146,9 @@ def test_lbfgs_reports_the_iteration_cap():
 
 def fake(cell, lr, seed, val, test, val_loss=1.0):
     cfg = E.sequence_config(cell, lr, seed)
-    h = History(val_loss=[val_loss], val_acc=[val], best_epoch=0).as_dict()
+    h = History(train_loss=[1.0], val_loss=[val_loss], val_acc=[val], best_epoch=0, stopped="early stopping").as_dict()
     m = {"val_accuracy": val, "test_accuracy": test, "train_accuracy": 0.9, "epochs": 1, "n_params": 10,
-         "seconds_per_epoch": 1.0}
+         "seconds_per_epoch": 1.0, "test_cross_entropy": 2 * test}
     return Result(cfg, {}, h, m, 1.0)
 
 
@@ -177,6 +177,63 @@ def test_median_result_and_sequence_summary():
     assert s["test_accuracy"]["sd"] == pytest.approx(0.1)
     assert s["val_accuracy_by_lr"] == {"0.01": pytest.approx(0.6), "0.1": pytest.approx(0.4)}
     assert s["val_accuracy_by_lr_and_seed"]["0.1"] == [0.4, 0.4, 0.4]
+    assert s["test_cross_entropy"]["values"] == pytest.approx([1.2, 1.0, 1.4])
+    assert [run["hit_cap"] for run in s["epoch_cap"]] == [False] * 3
+
+
+def test_epoch_cap_report_reads_the_stored_history():
+    cfg = E.sequence_config("lstm", 0.1, 0, epochs=14, patience=4)
+    acc = [0.5, 0.6, 0.62, 0.61, 0.6, 0.63, 0.64, 0.6, 0.62, 0.66, 0.65, 0.64, 0.67, 0.6]
+    capped = Result(cfg, {}, History(train_loss=[1.0] * 14, val_acc=acc, best_epoch=12,
+                                     stopped="max epochs").as_dict(), {}, 1.0)
+    r = cli.epoch_cap_report(capped)
+    # stopped by the cap, the 13th epoch kept, and the last 4 epochs beat the best before them by 0.01
+    assert (r["hit_cap"], r["epochs_run"], r["epoch_cap"], r["kept_epoch"], r["last_epochs"]) == (True, 14, 14, 13, 4)
+    assert r["val_acc_gain_last_epochs"] == pytest.approx(0.01)
+    early = [0.5, 0.6, 0.7, 0.65, 0.6, 0.62, 0.64]  # no new best for 4 epochs after the 3rd
+    stopped = Result(cfg, {}, History(train_loss=[1.0] * 7, val_acc=early, best_epoch=2,
+                                      stopped="early stopping").as_dict(), {}, 1.0)
+    r = cli.epoch_cap_report(stopped)
+    assert not r["hit_cap"] and r["kept_epoch"] == 3 and r["val_acc_gain_last_epochs"] == pytest.approx(-0.05)
+    short = Result(cfg, {}, History(train_loss=[1.0] * 3, val_acc=acc[:3], best_epoch=2).as_dict(), {}, 1.0)
+    assert cli.epoch_cap_report(short)["val_acc_gain_last_epochs"] is None
+
+
+def test_balanced_sample_takes_as_many_of_every_class():
+    y = np.array([0] * 10 + [1] * 3 + [2] * 7)
+    idx = E.balanced_sample(y, 5, seed=0)
+    assert np.bincount(y[idx]).tolist() == [5, 3, 5] and len(set(idx)) == len(idx)
+    np.testing.assert_array_equal(idx, E.balanced_sample(y, 5, seed=0))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "mgu"])
+def test_state_gradients_match_the_model_and_finite_differences(cell):
+    from mpcore import cells
+    from mpcore.layers import softmax
+    from mpcore.models import sequence
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(5, 7, 3)), rng.integers(0, 4, 5)
+    p = sequence.init_params(cell, 3, 6, 4, rng, mlp=(5,))
+    g = E.state_gradients(p, X, y, cell=cell)
+    np.testing.assert_allclose(g["h"].mean(axis=0), sequence.hidden_gradient_norms(p, X, y, cell=cell), rtol=1e-12)
+    assert ("c" in g) == (cell == "lstm")
+    if cell != "lstm":
+        return
+
+    def losses(t0, delta):  # each window's loss with c_t0 moved by delta (and h_t0 = o tanh(c_t0) with it)
+        h = c = np.zeros((len(X), 6))
+        for t in range(X.shape[1]):
+            (h, c), cache = cells.lstm.step_forward(X[:, t], (h, c), p)
+            if t == t0:
+                c = c + delta
+                h = cache[6] * np.tanh(c)
+        proba = softmax(np.maximum(h @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"])
+        return -np.log(proba[np.arange(len(y)), y])
+
+    for t0 in (0, 3, 6):
+        numeric = np.stack([(losses(t0, d) - losses(t0, -d)) / 2e-6 for d in 1e-6 * np.eye(6)[:, None, :]], axis=1)
+        np.testing.assert_allclose(g["c"][:, t0], np.linalg.norm(numeric, axis=1), rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------ figures
