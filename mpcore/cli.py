@@ -298,7 +298,8 @@ def sequence_summary(results, chosen: dict) -> dict:
             "n_params": median.metrics["n_params"],
             "seconds_per_epoch": mean_sd([r.metrics["seconds_per_epoch"] for r in at_lr]),
         }
-    return {"lr_grid": list(E.SEQ_LR_GRID), "seeds": list(E.SEQ_SEEDS), "cells": cells}
+    classes = next((r.metrics["classes"] for r in results if "classes" in r.metrics), None)
+    return {"lr_grid": list(E.SEQ_LR_GRID), "seeds": list(E.SEQ_SEEDS), "classes": classes, "cells": cells}
 
 
 def _chosen(seq, chosen_lr):
@@ -556,6 +557,11 @@ def findings_markdown(summary: dict) -> str:
             "- Activity windows of two unseen people, test accuracy (mean ± sd over seeds "
             f"{', '.join(map(str, E.SEQ_SEEDS))}, η chosen per cell on mean validation accuracy): "
             + ", ".join(parts) + ".")
+        if all("test_cross_entropy" in v for v in cells.values()):
+            lines.append("  Test cross-entropy (nats, mean over the seeds): " + ", ".join(
+                f"{c.upper()} {v['test_cross_entropy']['mean']:.2f}" for c, v in cells.items())
+                + (f" (a uniform guess over the K = {len(classes)} classes scores ln K = {np.log(len(classes)):.2f})"
+                   if (classes := summary["sequence"].get("classes")) else "") + ".")
         capped = [f"{c.upper()} seed {run['seed']} (epoch {run['kept_epoch']} kept)" for c, v in cells.items()
                   for run in v.get("epoch_cap", []) if run["hit_cap"]]
         if capped:
