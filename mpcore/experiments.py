@@ -29,6 +29,7 @@ Training choices (course defaults unless noted, and why):
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -171,6 +172,10 @@ class SequenceConfig:
 
 
 def _check_config_types(cfg):
+    if isinstance(cfg.data_dir, os.PathLike):  # Path("course") and "course" are one setting
+        object.__setattr__(cfg, "data_dir", os.fspath(cfg.data_dir))
+    if cfg.data_dir is not None and not isinstance(cfg.data_dir, str):
+        raise ValueError(f"data_dir must be a folder path (str or os.PathLike) or None, got {cfg.data_dir!r}")
     if not isinstance(cfg.sgd, SGDConfig):
         raise ValueError(f"sgd must be an SGDConfig, got {cfg.sgd!r}")
     if not isinstance(cfg.seed, int):

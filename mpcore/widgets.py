@@ -210,12 +210,14 @@ def sparsity_explorer(store=None, data_dir=None, **config) -> Explorer:
 
 
 def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
-                            trigram=("the", "united", "states"), **config) -> Explorer:
-    """Pick (D, P) and three context words; shows the top-10 next words with probabilities."""
+                            trigram=language_model.DEFAULT_CONTEXT, **config) -> Explorer:
+    """Pick (D, P) and three context words; shows the top-10 next words with probabilities.
+    Opens on ``trigram`` (or, when the vocabulary lacks one of its words, the data's most
+    frequent context)."""
     store = _store(store)
     ng = E.PARTS["language_model"].load(data_dir)
     vocab = sorted(ng.words)
-    first = [w if w in ng.words else ng.words[k] for k, w in enumerate(trigram)]
+    first, _ = language_model.default_context(ng.words, ng.train_x, trigram)
     controls = {
         "size": W.Dropdown(options=[(f"D={D}, P={P}", (D, P)) for D, P in sizes], value=tuple(sizes[0]),
                            description="model"),

@@ -305,8 +305,9 @@ for (D, P), r in results.items():
 for (D, P), r in results.items():
     val, train = np.asarray(r.history["val_loss"]), np.asarray(r.history["train_loss"])
     above = np.max(val - np.minimum.accumulate(val))  # the largest rise above the best so far
-    print(f"D={D:2d}, P={P:3d}: over the last 10 epochs, validation {val[-11]:.3f} → {val[-1]:.3f}, training "
-          f"{train[-11]:.3f} → {train[-1]:.3f}; validation never more than {above:.3f} above its best so far")
+    k = min(10, len(val) - 1)  # a short run (small course files) has fewer epochs
+    print(f"D={D:2d}, P={P:3d}: over the last {k} epochs, validation {val[-k - 1]:.3f} → {val[-1]:.3f}, training "
+          f"{train[-k - 1]:.3f} → {train[-1]:.3f}; validation never more than {above:.3f} above its best so far")
 
 # %% [markdown]
 # How much of that is the seed? The (32, 256) model trained with three seeds (initial
@@ -394,10 +395,14 @@ top_k_passed = exercises.check("top_k", top_k)
 # distance between embeddings):
 
 # %%
-for word in ["government", "war", "year", "congress", "we", "should"]:
-    if word in ng.words:
-        near = language_model.nearest_words(best.params, ng.words, word, k=5)
-        print(f"{word:>10s}: " + ", ".join(w for w, _ in near))
+counts = np.bincount(np.concatenate([ng.train_x.ravel(), ng.train_y]), minlength=ng.n_words)
+probes, note = language_model.frequent_words(ng.words, counts, ["government", "war", "year", "congress", "we",
+                                                                "should"], k=6)
+if note:
+    print(note)
+for word in probes:
+    near = language_model.nearest_words(best.params, ng.words, word, k=5)
+    print(f"{word:>10s}: " + ", ".join(w for w, _ in near))
 
 # %% [markdown]
 # A 2-D projection of the embeddings of the 100 words that occur most often in the training
@@ -412,7 +417,6 @@ for word in ["government", "war", "year", "congress", "we", "should"]:
 # nouns.
 
 # %%
-counts = np.bincount(np.concatenate([ng.train_x.ravel(), ng.train_y]), minlength=ng.n_words)
 fig = plots.embedding_map(best.params["R"], ng.words, n=100, counts=counts)
 plt.show()
 
@@ -446,12 +450,14 @@ for group, nearest in language_model.nearest_in_groups(best.params, ng.words).it
 # to *war* or *people* and watch the guesses follow the context. The default view:
 
 # %%
-default = language_model.top_k_words(best.params, ng.words, ["the", "united", "states"], k=10)
-fig = plots.top10_figure(default, ["the", "united", "states"])
+context, note = language_model.default_context(ng.words, ng.train_x)
+if note:
+    print(note)
+fig = plots.top10_figure(language_model.top_k_words(best.params, ng.words, context, k=10), context)
 plt.show()
 
 # %% tags=["nbval-ignore-output"]
-widgets.language_model_explorer(store, data_dir=DATA_DIR)
+widgets.language_model_explorer(store, data_dir=DATA_DIR, trigram=context)
 
 # %% [markdown]
 # ## Summary

@@ -44,6 +44,33 @@ WORD_GROUPS = {
 }
 
 
+#: The context the notebook and the explorer open on (bundled data); :func:`default_context`
+#: falls back to the data's most frequent context when a vocabulary lacks one of its words.
+DEFAULT_CONTEXT = ("the", "united", "states")
+
+
+def default_context(words: list[str], contexts: np.ndarray, preferred=DEFAULT_CONTEXT) -> tuple[list[str], str | None]:
+    """Three context words to open on: ``preferred`` if all are in ``words``, else the most
+    frequent row of ``contexts`` (N, 3) -- with a note saying so (None when nothing changed)."""
+    if all(w in words for w in preferred):
+        return list(preferred), None
+    rows, counts = np.unique(np.asarray(contexts), axis=0, return_counts=True)
+    chosen = [words[i] for i in rows[np.argmax(counts)]]
+    missing = [w for w in preferred if w not in words]
+    return chosen, (f"the default context {' '.join(preferred)!r} is not in this vocabulary (no {', '.join(missing)}): "
+                    f"using its most frequent context, {' '.join(chosen)!r}")
+
+
+def frequent_words(words: list[str], counts: np.ndarray, preferred, k: int) -> tuple[list[str], str | None]:
+    """The ``preferred`` words that are in ``words``, or -- when none is -- the ``k`` most frequent
+    (``counts`` per word), with a note saying so."""
+    present = [w for w in preferred if w in words]
+    if present:
+        return present, None
+    chosen = [words[i] for i in np.argsort(-np.asarray(counts), kind="stable")[:k]]
+    return chosen, f"none of {', '.join(preferred)} is in this vocabulary: using its {k} most frequent words"
+
+
 def init_params(n_words: int, D: int, P: int, rng: np.random.Generator, dtype=np.float64) -> dict:
     """Gaussian weights with std 0.01 (course), zero biases.
 
