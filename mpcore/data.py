@@ -415,6 +415,15 @@ def _warn_if_small_validation(val_y, classes, path):
             f"follows noise: use more training windows or a larger val_fraction.", stacklevel=3)
 
 
+def _warn_random_split(path):
+    warnings.warn(
+        f"{path}: no recording ids (trRec) to split by, so the validation windows are a random share of the "
+        f"training windows. Windows cut from one recording overlap, so most validation windows share most of "
+        f"their samples with training windows: validation accuracy will be far higher than on new recordings "
+        f"or new people, and the choices made on it (the epoch kept, the learning rate) rest on that "
+        f"optimistic number. Judge the model by the test set.", stacklevel=3)
+
+
 def load_activity(path: str | Path | None = None, val_fraction: float = 0.1, seed: int = 0) -> ActivityData:
     """Load accelerometer windows from a course ``data3.h5`` or the bundled smartwatch data.
 
@@ -463,6 +472,8 @@ def load_activity(path: str | Path | None = None, val_fraction: float = 0.1, see
     if len(va) == 0:  # recordings too few to hold any out: fall back to a random split
         groups = None
         tr, va = _validation_split(trY, None, val_fraction, seed)
+    if groups is None:
+        _warn_random_split(p)
     _warn_if_small_validation(trY[va], classes, p)
     return ActivityData(
         train_x=trX[tr], train_y=trY[tr], val_x=trX[va], val_y=trY[va],
