@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +38,16 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
         cfgs += [main, E.AutoencoderConfig(zca_epsilon=None, data_dir=dd, **it)]  # main, then the course recipe
         hidden = E.AE_GRID_HIDDEN[:2] if quick else E.AE_GRID_HIDDEN
         lams = E.AE_GRID_LAMBDA[::2] if quick else E.AE_GRID_LAMBDA
-        cfgs += [E.AutoencoderConfig(n_hidden=h, lam=lam, data_dir=dd, **it) for h in hidden for lam in lams
-                 if (h, lam) != (main.n_hidden, main.lam)]
+        # the L_hid x λ grid on whitened patches and on the course recipe; λ ascending, so a run that
+        # starts from a smaller λ's weights (E.AE_WARM_START) finds them trained; then the same
+        # settings from random weights
+        for zca in (main.zca_epsilon, None):
+            cfgs += [E.autoencoder_grid_config(h, lam, zca_epsilon=zca, data_dir=dd, **it) for h in hidden
+                     for lam in lams if (h, lam) != (main.n_hidden, main.lam)]
+            cfgs += [E.autoencoder_random_start_config(h, lam, zca_epsilon=zca, data_dir=dd, **it) for h in hidden
+                     for lam in lams if lam in E.AE_WARM_START]
+        sgd = dict(sgd=replace(E.AE_COURSE_SGD, epochs=2)) if quick else {}
+        cfgs.append(E.autoencoder_course_sgd_config(data_dir=dd, **sgd))
         betas = E.AE_GRID_BETA[::2] if quick else E.AE_GRID_BETA
         rhos = E.AE_GRID_RHO[::2] if quick else E.AE_GRID_RHO
         cfgs += [E.AutoencoderConfig(beta=b, rho=r, data_dir=dd, **it) for b in betas for r in rhos
@@ -70,7 +80,7 @@ def _train(i, cfg):
 def _train_into(i, cfg, store):
     """joblib worker task: the stored result, or train it under the store's per-key lock and
     save it -- so two ``reproduce`` runs on one store train each experiment once."""
-    return i, store.get_or_run(cfg, E.run, progress=False)
+    return i, store.get_or_run(cfg, partial(E.run, store=store), progress=False)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -171,7 +181,7 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
             raise
     else:
         for i in todo:
-            finished(i, store.get_or_run(cfgs[i], E.run, progress=progress), save=False)
+            finished(i, store.get_or_run(cfgs[i], partial(E.run, store=store), progress=progress), save=False)
     return results
 
 

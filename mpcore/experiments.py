@@ -47,6 +47,15 @@ from .train import SGDConfig, lbfgs, sgd
 #: notebooks' sliders replot without training.
 AE_GRID_HIDDEN = (16, 64, 100)
 AE_GRID_LAMBDA = (3e-5, 1e-4, 3e-4)
+#: λ values whose grid runs start from another λ's trained weights, {λ: that λ}, and converge on
+#: the gradient norm (AE_GRAD_TOL). From random weights, L-BFGS at λ = 3e-4 stops with every
+#: weight near 0 (a stationary point it cannot leave; its cost is higher): notebook 1, section 5.
+AE_WARM_START = {3e-4: 1e-4}
+AE_GRAD_TOL = 2e-4
+#: The course's own solver for the autoencoder: mini-batch gradient descent with momentum 0.4 and
+#: batch 32. η = 0.3 had the lowest full-batch cost after 100 epochs of {0.1, 0.3, 1, 3}
+#: (1 and 3 oscillate); 300 epochs, a few minutes.
+AE_COURSE_SGD = SGDConfig(lr=0.3, momentum=0.4, batch_size=32, epochs=300, patience=50)
 #: The sparsity grid: weight β of the KL term x target activation ρ, at the main L_hid and λ.
 AE_GRID_BETA = (0.3, 3.0, 10.0)
 AE_GRID_RHO = (0.01, 0.05, 0.2)
@@ -71,7 +80,14 @@ def _check_positive(cfg, *names):
 class AutoencoderConfig:
     """Sparse autoencoder on whitened patches. ``seed`` draws the held-out patches and the
     initial weights. With ``solver="sgd"`` the settings in ``sgd`` are used (its own seed orders
-    the mini-batches); with L-BFGS, ``maxiter`` and ``rel_tol``."""
+    the mini-batches); with L-BFGS, ``maxiter`` and ``rel_tol`` -- or, when ``grad_tol`` is set,
+    ``grad_tol`` instead of ``rel_tol``: converged once the gradient norm falls to it.
+
+    ``warm_start_lam``: start from the trained weights of the same setting at λ =
+    ``warm_start_lam`` (that run as the study has it: random start, no warm start, the
+    ``rel_tol`` criterion; looked up in -- or trained into -- the store the run is given, else
+    the default :class:`Store`) instead of from random weights. Both new fields are left out of
+    the store key while None, so results trained before they existed are still found."""
 
     part: ClassVar[str] = "autoencoder"
     data_file: ClassVar[str] = data.PATCH_FILE
@@ -87,6 +103,8 @@ class AutoencoderConfig:
     solver: str = "lbfgs"  # or "sgd"
     maxiter: int = 3000  # L-BFGS iteration cap; normally rel_tol stops it first
     rel_tol: float = 1e-4  # converged: cost fell by less than this (relative) over 20 iterations
+    grad_tol: float | None = None  # or converged: gradient norm at most this (then rel_tol is not used)
+    warm_start_lam: float | None = None  # start from this λ's trained weights instead of random ones
     sgd: SGDConfig = SGDConfig(lr=0.1, patience=50)
     seed: int = 0
     dtype: str = "float64"
@@ -99,11 +117,25 @@ class AutoencoderConfig:
             raise ValueError(f"solver must be 'lbfgs' or 'sgd', got {self.solver!r}")
         if self.zca_epsilon is not None and not self.zca_epsilon > 0:
             raise ValueError(f"zca_epsilon must be > 0 or None, got {self.zca_epsilon!r}")
+        if self.grad_tol is not None:
+            _checks.number("grad_tol", self.grad_tol, low=0, low_open=True)
+        if self.warm_start_lam is not None:
+            autoencoder.check_hyper(self.warm_start_lam, self.beta, self.rho)
         _check_config_types(self)
 
     def unused(self) -> tuple:
         """Fields this config's run ignores (left out of its store key)."""
-        return ("sgd",) if self.solver == "lbfgs" else ("maxiter", "rel_tol")
+        if self.solver == "lbfgs":
+            ignored = ("sgd", "grad_tol") if self.grad_tol is None else ("sgd", "rel_tol")
+        else:
+            ignored = ("maxiter", "rel_tol", "grad_tol")
+        return ignored + (("warm_start_lam",) if self.warm_start_lam is None else ())
+
+    def warm_start_config(self):
+        """The run whose weights this one starts from (None without ``warm_start_lam``)."""
+        if self.warm_start_lam is None:
+            return None
+        return replace(self, lam=self.warm_start_lam, warm_start_lam=None, grad_tol=None)
 
 
 @dataclass(frozen=True)
@@ -169,6 +201,26 @@ class SequenceConfig:
 
     def unused(self) -> tuple:
         return ()
+
+
+def autoencoder_grid_config(n_hidden: int, lam: float, **fields) -> AutoencoderConfig:
+    """The study's L_hid x λ grid run at (n_hidden, lam): a λ of :data:`AE_WARM_START` starts
+    from that λ's weights and converges on the gradient norm; the others start at random.
+    ``fields``: other AutoencoderConfig fields (``zca_epsilon=None`` for the course recipe)."""
+    if lam in AE_WARM_START:
+        fields = {"warm_start_lam": AE_WARM_START[lam], "grad_tol": AE_GRAD_TOL, **fields}
+    return AutoencoderConfig(n_hidden=n_hidden, lam=lam, **fields)
+
+
+def autoencoder_random_start_config(n_hidden: int, lam: float, **fields) -> AutoencoderConfig:
+    """The same setting from random weights, converged on the gradient norm (the evidence for
+    :data:`AE_WARM_START`)."""
+    return AutoencoderConfig(n_hidden=n_hidden, lam=lam, grad_tol=AE_GRAD_TOL, **fields)
+
+
+def autoencoder_course_sgd_config(**fields) -> AutoencoderConfig:
+    """The main setting on the course recipe, trained with the course's solver (:data:`AE_COURSE_SGD`)."""
+    return AutoencoderConfig(**{"zca_epsilon": None, "solver": "sgd", "sgd": AE_COURSE_SGD, **fields})
 
 
 def _check_config_types(cfg):
@@ -240,18 +292,25 @@ def autoencoder_inputs(data_dir=None, zca_epsilon=None, seed=0):
     return x[train], x[held]
 
 
-def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True) -> Result:
+def run_autoencoder(cfg: AutoencoderConfig, progress: bool = True, store=None) -> Result:
     t0 = time.perf_counter()
     X, X_held = autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
     X, X_held = X.astype(cfg.dtype), X_held.astype(cfg.dtype)
     rng = np.random.default_rng(cfg.seed)
     params = autoencoder.init_params(X.shape[1], cfg.n_hidden, rng, dtype=cfg.dtype)
+    if cfg.warm_start_lam is not None:
+        from .store import Store
+
+        start = (store if store is not None else Store()).get_or_run(cfg.warm_start_config(), run, progress=progress)
+        params = {k: v.astype(cfg.dtype) for k, v in start.params.items()}
     hyper = dict(lam=cfg.lam, beta=cfg.beta, rho=cfg.rho)
     desc = f"autoencoder L_hid={cfg.n_hidden} λ={cfg.lam:g}"
     with fpu.training_numerics(cfg.dtype):
         if cfg.solver == "lbfgs":
             params, hist = lbfgs(lambda p: autoencoder.loss_and_grads(p, X, **hyper), params, maxiter=cfg.maxiter,
-                                 rel_tol=cfg.rel_tol, progress=progress, desc=desc)
+                                 rel_tol=cfg.rel_tol if cfg.grad_tol is None else None, grad_tol=cfg.grad_tol,
+                                 record=lambda p: autoencoder.cost_terms(p, X, **hyper),
+                                 progress=progress, desc=desc)
         else:
             params, hist = sgd(lambda p, Xb: autoencoder.loss_and_grads(p, Xb, **hyper), params, (X,), cfg.sgd,
                                progress=progress, desc=desc)
@@ -500,8 +559,12 @@ def sequence_study(store, data_dir=None, cell_names=None) -> dict:
     return study
 
 
-def run(cfg, progress: bool = True) -> Result:
-    """Train any experiment config."""
+def run(cfg, progress: bool = True, store=None) -> Result:
+    """Train any experiment config. ``store``: where a run that starts from another run's
+    weights (``AutoencoderConfig.warm_start_lam``) finds or saves that run (default: the
+    default :class:`~mpcore.store.Store`)."""
+    if store is not None and cfg.part == "autoencoder":
+        return PARTS[cfg.part].run(cfg, progress=progress, store=store)
     return PARTS[cfg.part].run(cfg, progress=progress)
 
 

@@ -103,6 +103,17 @@ def feature_spectrum(features) -> tuple[np.ndarray, np.ndarray]:
     return selectivity, high_frequency
 
 
+def uniform_cosine(features) -> np.ndarray:
+    """Each feature's cosine similarity with the uniform (DC) patch, all pixels equal: (H,).
+
+    Near ±1: the unit's weights are mostly one shared brightness component; a localised edge
+    scores near 0. The DC part of a feature is its pixel mean times the uniform patch, so
+    :math:`\\cos = \\sqrt{D}\\,\\bar f / \\lVert f \\rVert`."""
+    F = _checks.float_array("features", features, 2, "(H, D)")
+    norm = np.linalg.norm(F, axis=1)
+    return np.sqrt(F.shape[1]) * F.mean(axis=1) / np.where(norm > 0, norm, 1.0)
+
+
 def feature_redundancy(features: np.ndarray) -> np.ndarray:
     """For each feature (H, D), the largest |cosine similarity| to any other feature: (H,).
 

@@ -66,43 +66,66 @@ def variance_spectrum(patches: dict, title: str = "Variance along each principal
     return fig
 
 
-def feature_grid(features: np.ndarray, title: str = "", ax=None):
-    """Hidden features (H, P*P) as P x P images, each scaled to its own range."""
+#: How a feature grid scales grey levels: each tile stretched to its own range, or one symmetric
+#: range for every tile of a panel (0 is mid-grey), so tiles compare with each other.
+SCALES = {"tile": "each tile stretched to its own range", "panel": "one grey scale per panel, 0 = mid-grey"}
+
+
+def _feature_images(features: np.ndarray, scale: str = "tile", remove_dc: bool = False) -> np.ndarray:
+    """(H, P*P) features as (H, P, P) images in [0, 1] (see :data:`SCALES`); ``remove_dc``
+    subtracts each feature's pixel mean first (its uniform, DC component)."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
     H, D = features.shape
     P = int(round(np.sqrt(D)))
-    f = features.reshape(H, P, P)
+    f = np.asarray(features, dtype=np.float64).reshape(H, P, P)
+    if remove_dc:
+        f = f - f.mean(axis=(1, 2), keepdims=True)
+    if scale == "panel":
+        m = np.abs(f).max()
+        return 0.5 + 0.5 * f / (m if m > 0 else 1.0)
     lo = f.min(axis=(1, 2), keepdims=True)
     hi = f.max(axis=(1, 2), keepdims=True)
-    f = (f - lo) / np.where(hi > lo, hi - lo, 1)
+    return (f - lo) / np.where(hi > lo, hi - lo, 1)
+
+
+def feature_grid(features: np.ndarray, title: str = "", ax=None, scale: str = "tile", remove_dc: bool = False):
+    """Hidden features (H, P*P) as P x P images, grey levels as ``scale`` says (:data:`SCALES`)."""
+    H = features.shape[0]
     cols = int(np.ceil(np.sqrt(H)))
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(6, 6))
-    ax.imshow(_tile(f, cols), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(_tile(_feature_images(features, scale, remove_dc), cols), cmap="gray", vmin=0, vmax=1)
     ax.set_title(title)
     ax.axis("off")
     return ax.figure
 
 
-def feature_grids(features: dict, title: str = ""):
-    """``{label: (H, P*P)}`` feature grids side by side."""
-    fig, axes = plt.subplots(1, len(features), figsize=(5.5 * len(features), 6.2), squeeze=False,
+def _scale_note(scale: str, remove_dc: bool) -> str:
+    return ("pixel mean (DC) removed; " if remove_dc else "") + SCALES[scale]
+
+
+def feature_grids(features: dict, title: str = "", scale: str = "tile", remove_dc: bool = False):
+    """``{label: (H, P*P)}`` feature grids side by side; the grey scale is named under the title."""
+    fig, axes = plt.subplots(1, len(features), figsize=(5.5 * len(features), 6.4), squeeze=False,
                              layout="constrained")
     for ax, (label, f) in zip(axes[0], features.items()):
-        feature_grid(f, label, ax=ax)
-    if title:
-        fig.suptitle(title)
+        feature_grid(f, label, ax=ax, scale=scale, remove_dc=remove_dc)
+    fig.suptitle((title + "\n" if title else "") + f"({_scale_note(scale, remove_dc)})", fontsize=11)
     return fig
 
 
 def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: dict | None = None,
-                        labels: tuple = ("L_hid", "λ")):
+                        labels: tuple = ("L_hid", "λ"), scale: str = "tile", remove_dc: bool = False,
+                        panel_size: float = 4.2):
     """``{(row value, column value): (H, P*P)}`` as a grid of feature grids, e.g. rows L_hid and
     columns λ (the default ``labels``), or rows β and columns ρ. ``notes`` maps the same keys to
-    a second title line (e.g. measured selectivity)."""
+    a second title line (e.g. measured selectivity). The suptitle names the grey scale."""
     rows = sorted({r for r, _ in features})
     cols = sorted({c for _, c in features})
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(3.6 * len(cols), 3.9 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(panel_size * len(cols), (panel_size + 0.45) * len(rows)),
+                             squeeze=False, layout="constrained")
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
             if (r, c) not in features:
@@ -111,26 +134,25 @@ def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: d
             label = f"{labels[0]}={r:g}, {labels[1]}={c:g}"
             if notes and (r, c) in notes:
                 label += "\n" + notes[(r, c)]
-            feature_grid(features[(r, c)], label, ax=axes[i, j])
+            feature_grid(features[(r, c)], label, ax=axes[i, j], scale=scale, remove_dc=remove_dc)
             axes[i, j].title.set_fontsize(9)
-    fig.suptitle(title)
-    fig.tight_layout()
+    fig.suptitle(f"{title}\n({_scale_note(scale, remove_dc)})")
     return fig
 
 
-def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 24, title: str = ""):
-    """The first ``n`` patches (rows of P*P values in [0, 1]) above their reconstructions."""
+def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = ""):
+    """The first ``n`` patches (rows of P*P values in [0, 1]) above their reconstructions, large
+    enough to compare pixel by pixel; grey levels on the data's scale (0 black, 1 white)."""
     n = min(n, len(X))
     P = int(round(np.sqrt(X.shape[1])))
-    fig, axes = plt.subplots(2, 1, figsize=(12, 2.2))
+    fig, axes = plt.subplots(2, 1, figsize=(12, 2.6 + 6.0 / max(n, 1) * 2), layout="constrained")
     for ax, img, label in zip(axes, (X, X_hat), ("input", "reconstruction")):
-        ax.imshow(_tile(np.asarray(img[:n]).reshape(n, P, P), n), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(_tile(np.asarray(img[:n]).reshape(n, P, P), n, pad=2), cmap="gray", vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
         ax.set_xticks([])
         ax.set_yticks([])
     if title:
         axes[0].set_title(title)
-    fig.tight_layout()
     return fig
 
 
@@ -161,6 +183,60 @@ def cost_curve(history: dict, title: str = ""):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+#: The terms of the autoencoder's cost as :func:`mpcore.models.autoencoder.cost_terms` names them.
+COST_TERMS = {"reconstruction": "reconstruction ½‖x − x̂‖² (mean over patches)",
+              "weight_decay": "weight decay (λ/2)(‖W₁‖² + ‖W₂‖²)", "sparsity": "sparsity β Σ KL(ρ ‖ ρ̂ⱼ)"}
+
+
+def cost_terms_axes(ax, history: dict, baseline: float | None = None):
+    """The total cost and, when the history recorded them (``history["monitor"]``), its three terms
+    per L-BFGS iteration, on log-log axes (every value is positive). ``baseline``: the
+    reconstruction term of always answering the mean training patch, drawn dotted."""
+    J = np.asarray(history["train_loss"], dtype=float)
+    it = np.arange(1, len(J) + 1)
+    ax.loglog(it, J, color="k", lw=2, label="total cost J")
+    monitor = history.get("monitor") or {}
+    for k, (name, label) in enumerate(COST_TERMS.items()):
+        if name in monitor:
+            v = np.asarray(monitor[name], dtype=float)
+            ax.loglog(it[: len(v)], np.where(v > 0, v, np.nan), color=f"C{k}", label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color="C0", ls=":", lw=1.2, label="reconstruction of the mean patch")
+    ax.set_xlabel("L-BFGS iteration (log scale)")
+    ax.set_ylabel("cost (log scale)")
+    ax.legend(fontsize=8)
+
+
+def cost_terms_figure(history: dict, title: str = "", baseline: float | None = None):
+    """The three terms of the autoencoder's cost during training, one panel each on a linear
+    axis from iteration 10 on (the first iterations fall from far above), and all of them with
+    the total on log-log axes (:func:`cost_terms_axes`)."""
+    monitor = history.get("monitor") or {}
+    names = [n for n in COST_TERMS if n in monitor]
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4.6 * (1 + len(names)), 4.2), squeeze=False,
+                             layout="constrained")
+    axes = axes[0]
+    cost_terms_axes(axes[0], history, baseline)
+    axes[0].set_title("every term, from iteration 1")
+    for ax, name in zip(axes[1:], names):
+        v = np.asarray(monitor[name], dtype=float)
+        it = np.arange(1, len(v) + 1)
+        ax.plot(it[9:], v[9:], color=f"C{COST_TERMS_ORDER[name]}")
+        if name == "reconstruction" and baseline is not None:
+            ax.axhline(baseline, color="C0", ls=":", lw=1.2, label="mean patch")
+            ax.legend(fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlabel("L-BFGS iteration (log scale)")
+        ax.set_ylabel("term of the cost")
+        ax.set_title(COST_TERMS[name], fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+COST_TERMS_ORDER = {name: k for k, name in enumerate(COST_TERMS)}
 
 
 def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10):
@@ -432,20 +508,25 @@ def spectrum_note(metrics: dict) -> str:
     return f"selectivity {metrics['selectivity']:.2f}, high-freq. {metrics['high_frequency']:.2f}"
 
 
-def autoencoder_figure(result):
-    """Hidden features and cost curve of one autoencoder result, side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1.2, 1]})
+def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
+    """Hidden features and the cost during training of one autoencoder result, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.4), gridspec_kw={"width_ratios": [1.1, 1]}, layout="constrained")
     c, m = result.config, result.metrics
-    white = "whitened" if c.zca_epsilon is not None else "not whitened"
+    white = "whitened" if c.zca_epsilon is not None else "course recipe, not whitened"
+    start = f", from λ={c.warm_start_lam:g}'s weights" if getattr(c, "warm_start_lam", None) is not None else ""
     feature_grid(autoencoder.hidden_features(result.params),
-                 f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white})\n"
-                 f"{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}",
-                 ax=axes[0])
-    axes[1].semilogy(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
-    axes[1].set_xlabel("L-BFGS iteration")
-    axes[1].set_ylabel("cost J")
-    axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations")
-    fig.tight_layout()
+                 f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white}{start})\n"
+                 f"{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}\n({_scale_note(scale, remove_dc)})",
+                 ax=axes[0], scale=scale, remove_dc=remove_dc)
+    axes[0].title.set_fontsize(10)
+    if c.solver == "lbfgs":
+        cost_terms_axes(axes[1], result.history)
+        axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations", fontsize=10)
+    else:
+        axes[1].plot(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("mean mini-batch cost")
+        axes[1].set_title(f"full-batch cost {m['cost']:.4f} after {m['iterations']} epochs", fontsize=10)
     return fig
 
 

@@ -87,6 +87,9 @@ class History:
     epoch_time: list = field(default_factory=list)  # seconds of training per epoch (validation excluded)
     best_epoch: int = -1  # 0-based index of the epoch whose weights were kept
     stopped: str = ""  # "max epochs", "early stopping", "converged" or "diverged"
+    #: :func:`lbfgs` only: per-iteration values, ``"grad_norm"`` (‖∇J‖ over all parameters) and
+    #: whatever its ``record`` function returns, e.g. the terms of a cost
+    monitor: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -238,12 +241,18 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
 
 
 def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | None = None, window: int = 20,
-          progress: bool = True, desc: str = "L-BFGS"):
+          grad_tol: float | None = None, record=None, progress: bool = True, desc: str = "L-BFGS"):
     """Minimise a full-batch cost ``loss_and_grads(params) -> (loss, grads)`` with L-BFGS.
 
     Stops at the first of: **convergence** -- the cost fell by less than ``rel_tol`` (relative)
-    over the last ``window`` iterations, :math:`(J_{n-w} - J_n) / |J_n| < \\text{rel\\_tol}`;
+    over the last ``window`` iterations, :math:`(J_{n-w} - J_n) / |J_n| < \\text{rel\\_tol}`, or
+    the gradient norm fell to ``grad_tol``, :math:`\\lVert \\nabla J \\rVert_2 \\le \\text{grad\\_tol}`
+    (over all parameters; a plateau where the cost barely moves can still have a gradient);
     scipy's own tolerances; or ``maxiter`` iterations. ``History.stopped`` says which.
+
+    ``record``: None, or ``record(params) -> {name: float}`` called after every iteration; the
+    values go to ``History.monitor[name]`` (e.g. the separate terms of the cost). The gradient
+    norm after every iteration is always recorded, as ``History.monitor["grad_norm"]``.
 
     ``progress``: as for :func:`sgd`, with ``progress(iterations done, maxiter)``.
 
@@ -253,6 +262,8 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
     window = _checks.positive_int("window", window)
     if rel_tol is not None:
         rel_tol = _checks.number("rel_tol", rel_tol, low=0, low_open=True)
+    if grad_tol is not None:
+        grad_tol = _checks.number("grad_tol", grad_tol, low=0, low_open=True)
     keys = list(params)
     shapes = [np.shape(params[k]) for k in keys]
     sizes = [int(np.prod(s)) for s in shapes]
@@ -276,7 +287,9 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
                 f"{len(hist.train_loss)}); the last weights with a finite cost are kept in .params",
                 unflatten(last_good.get("theta", theta0)), hist)
         last_good["theta"] = theta.copy()
-        return loss, np.concatenate([np.ravel(grads[k]) for k in keys]).astype(np.float64)
+        g = np.concatenate([np.ravel(grads[k]) for k in keys]).astype(np.float64)
+        last_good["loss"], last_good["grad_norm"] = float(loss), float(np.linalg.norm(g))
+        return loss, g
 
     hist = History()
     report = progress if callable(progress) else None
@@ -285,6 +298,13 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
     def callback(intermediate_result):
         J = hist.train_loss
         J.append(float(intermediate_result.fun))
+        if last_good.get("loss") != J[-1]:  # the accepted point was not the last one evaluated
+            fun(intermediate_result.x)
+        values = {"grad_norm": last_good["grad_norm"]}
+        if record is not None:
+            values.update(record(unflatten(intermediate_result.x)))
+        for name, v in values.items():
+            hist.monitor.setdefault(name, []).append(float(v))
         bar.update(1)
         if report is not None:
             report(len(J), maxiter)
@@ -292,6 +312,9 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
             bar.set_postfix(cost=f"{intermediate_result.fun:.5f}")
         if rel_tol is not None and len(J) > window and (J[-window - 1] - J[-1]) < rel_tol * abs(J[-1]):
             hist.stopped = f"converged: cost fell by less than {rel_tol:g} (relative) over {window} iterations"
+            raise StopIteration
+        if grad_tol is not None and values["grad_norm"] <= grad_tol:
+            hist.stopped = f"converged: gradient norm {values['grad_norm']:.2g} <= {grad_tol:g}"
             raise StopIteration
 
     theta0 = np.concatenate([np.ravel(params[k]) for k in keys]).astype(np.float64)

@@ -175,7 +175,8 @@ def _store(store):
 
 def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config) -> Explorer:
     """Sliders over AutoencoderConfig fields, ``{field: (label, shipped values)}``, opening at the
-    main setting; replots the feature grid and the cost curve."""
+    main setting; replots the feature grid and the cost curve. Each point is the study's run
+    (:func:`experiments.autoencoder_grid_config`: λ = 3e-4 starts from λ = 1e-4's weights)."""
     store = _store(store)
     main = E.AutoencoderConfig()
     controls = {field: W.SelectionSlider(options=list(values), value=getattr(main, field), description=label,
@@ -183,7 +184,8 @@ def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config) ->
                 for field, (label, values) in sliders.items()}
 
     def needs(**values):
-        return [E.AutoencoderConfig(data_dir=data_dir, **values, **config)]
+        fields = {"n_hidden": main.n_hidden, "lam": main.lam, "data_dir": data_dir, **values, **config}
+        return [E.autoencoder_grid_config(**fields)]
 
     def render(**values):
         return plots.autoencoder_figure(store.get(needs(**values)[0]))

@@ -40,6 +40,14 @@ def test_key_ignores_unused_fields_and_follows_the_schema(tmp_path, monkeypatch)
     assert config_key(E.AutoencoderConfig(n_hidden=16, solver="sgd", sgd=SGDConfig(lr=0.5)), FP) != \
         config_key(sgd_cfg, FP)
     assert config_key(E.AutoencoderConfig(n_hidden=16, solver="sgd", maxiter=7), FP) == config_key(sgd_cfg, FP)
+    # the convergence and warm-start options are left out of the key while unset: entries trained
+    # before they existed are still found; set, they change the key (and grad_tol replaces rel_tol)
+    assert config_key(E.AutoencoderConfig(n_hidden=16, grad_tol=None, warm_start_lam=None), FP) == \
+        config_key(cfg, FP) == "b7aa30fcb2401c736f6d50ff"
+    grad = E.AutoencoderConfig(n_hidden=16, grad_tol=1e-4)
+    assert config_key(grad, FP) != config_key(cfg, FP)
+    assert config_key(E.AutoencoderConfig(n_hidden=16, grad_tol=1e-4, rel_tol=0.5), FP) == config_key(grad, FP)
+    assert config_key(E.AutoencoderConfig(n_hidden=16, warm_start_lam=1e-5), FP) != config_key(cfg, FP)
     old = config_key(cfg, FP)
     store = Store(tmp_path)
     store.save(fake_result(cfg), FP)

@@ -141,6 +141,87 @@ def test_lbfgs_reports_the_iteration_cap():
     assert h.stopped == "max iterations" and len(h.train_loss) == 3
 
 
+def test_lbfgs_stops_on_the_gradient_norm_and_records_it():
+    calls = []
+
+    def record(p):
+        calls.append(p["w"].copy())
+        return {"distance": float(np.abs(p["w"] - 3.0).max())}
+
+    q, h = lbfgs(bowl, {"w": np.zeros(5)}, maxiter=10_000, grad_tol=1e-3, record=record, progress=False)
+    assert h.stopped.startswith("converged: gradient norm") and len(h.train_loss) < 10_000
+    g = h.monitor["grad_norm"]
+    assert len(g) == len(h.train_loss) == len(h.monitor["distance"]) == len(calls)
+    assert g[-1] <= 1e-3 < min(g[:-1])  # it stopped at the first iteration that met the rule
+    assert g[-1] == pytest.approx(np.linalg.norm(bowl(q)[1]["w"]))  # the norm at the returned weights
+    np.testing.assert_array_equal(calls[-1], q["w"])
+
+
+def test_autoencoder_cost_terms_add_up_to_the_loss(rng):
+    from mpcore.models import autoencoder
+
+    p = autoencoder.init_params(9, 4, rng)
+    X = rng.uniform(0.1, 0.9, (7, 9))
+    terms = autoencoder.cost_terms(p, X, lam=1e-2, beta=3.0, rho=0.05)
+    assert list(terms) == ["reconstruction", "weight_decay", "sparsity"]
+    assert sum(terms.values()) == pytest.approx(autoencoder.loss_and_grads(p, X, lam=1e-2, beta=3.0, rho=0.05)[0])
+
+
+def test_uniform_cosine_and_feature_scales(rng):
+    F = np.vstack([np.full(16, -2.0), np.tile([1.0, -1.0], 8), rng.normal(size=16) + 5])
+    np.testing.assert_allclose(metrics.uniform_cosine(F)[:2], [-1.0, 0.0], atol=1e-12)
+    assert 0.9 < metrics.uniform_cosine(F)[2] < 1
+    images = plots._feature_images(F, "panel", remove_dc=True)
+    np.testing.assert_allclose(images[0], 0.5)  # a uniform feature without its DC is flat mid-grey
+    assert 0 <= images.min() <= images.max() <= 1 and min(images.min(), 1 - images.max()) == pytest.approx(0)
+    tiles = plots._feature_images(F, "tile")
+    assert all(t.min() == 0 and t.max() == 1 for t in tiles[1:])  # each tile stretched to its own range
+    with pytest.raises(ValueError, match="scale"):
+        plots._feature_images(F, "global")
+
+
+def test_warm_start_starts_from_the_smaller_lambdas_run_in_the_given_store(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from mpcore.store import Store
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from course_files import write_course_dir
+
+    dd = str(write_course_dir(tmp_path / "course", np.random.default_rng(0)))
+    store = Store(tmp_path / "store", read_only_roots=[])
+    cfg = E.AutoencoderConfig(n_hidden=4, lam=3e-3, warm_start_lam=1e-4, grad_tol=1e-9, maxiter=5, data_dir=dd)
+    base_cfg = cfg.warm_start_config()
+    assert (base_cfg.lam, base_cfg.warm_start_lam, base_cfg.grad_tol) == (1e-4, None, None)
+    result = store.get_or_run(cfg, lambda c, progress: E.run(c, progress=progress, store=store), progress=False)
+    base = store.get(base_cfg)  # the start was trained into the same store
+    assert base is not None and result.config == cfg
+    from mpcore.models import autoencoder
+
+    X, _ = E.autoencoder_inputs(dd, cfg.zca_epsilon, cfg.seed)
+    start_cost = autoencoder.loss_and_grads(base.params, X, lam=cfg.lam, beta=cfg.beta, rho=cfg.rho)[0]
+    assert result.history["train_loss"][0] <= start_cost  # L-BFGS went on from there, not from random weights
+    assert len(result.history["monitor"]["sparsity"]) == len(result.history["train_loss"])
+
+
+def test_study_grid_configs():
+    grid = E.autoencoder_grid_config(64, 3e-4, zca_epsilon=None)
+    assert (grid.warm_start_lam, grid.grad_tol, grid.zca_epsilon) == (1e-4, E.AE_GRAD_TOL, None)
+    assert E.autoencoder_grid_config(64, 1e-4) == E.AutoencoderConfig()
+    cold = E.autoencoder_random_start_config(16, 3e-4)
+    assert cold.warm_start_lam is None and cold.grad_tol == E.AE_GRAD_TOL
+    sgd = E.autoencoder_course_sgd_config()
+    assert (sgd.solver, sgd.sgd.momentum, sgd.sgd.batch_size, sgd.zca_epsilon) == ("sgd", 0.4, 32, None)
+    cfgs = cli.study_configs(["autoencoder"], quick=False)
+    assert len(cfgs) == len(set(cfgs))
+    for h in E.AE_GRID_HIDDEN:  # the course recipe's grid is in the study, and each warm start follows its start
+        for zca in (1.0, None):
+            warm = cfgs.index(E.autoencoder_grid_config(h, 3e-4, zca_epsilon=zca))
+            assert cfgs.index(E.autoencoder_grid_config(h, 1e-4, zca_epsilon=zca)) < warm
+            assert E.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca) in cfgs
+
+
 # ------------------------------------------------------------------------------ choosing η, seeds
 
 

@@ -114,6 +114,19 @@ def loss_and_grads(params: dict, X: np.ndarray, *, lam: float, beta: float, rho:
     return loss, grads
 
 
+def cost_terms(params: dict, X: np.ndarray, *, lam: float, beta: float, rho: float) -> dict:
+    """The three terms of the cost J (module docstring) separately, from a forward pass only:
+    ``{"reconstruction": ..., "weight_decay": ..., "sparsity": β Σ_j KL(ρ ‖ ρ̂_j)}``; they sum to
+    the loss of :func:`loss_and_grads`."""
+    lam, beta, rho = check_hyper(lam, beta, rho)
+    a, X_hat = forward(params, X)
+    err = X_hat - np.asarray(X, dtype=X_hat.dtype)
+    W1, W2 = params["W1"], params["W2"]
+    return {"reconstruction": float(0.5 * np.einsum("ij,ij->", err, err) / len(X)),
+            "weight_decay": float(0.5 * lam * (np.einsum("ij,ij->", W1, W1) + np.einsum("ij,ij->", W2, W2))),
+            "sparsity": float(beta * sparsity_penalty(rho, a.mean(axis=0))[0])}
+
+
 def sparsity_penalty(rho: float, rho_hat: np.ndarray):
     """The sparsity term :math:`\\sum_j \\mathrm{KL}(\\rho \\Vert \\hat\\rho_j)` and its gradient.
 
