@@ -340,6 +340,29 @@ def cell_styles(labels) -> dict:
             for label in labels}
 
 
+def step_gradient_norms(norms: dict, clip: float | None = None, title: str = ""):
+    """``{label: (steps,)}`` the global gradient norm of every SGD step, log scale, with the
+    clipping threshold ``clip`` as a dashed line."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for k, (label, g) in enumerate(norms.items()):
+        g = np.asarray(g, dtype=np.float64)
+        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, color=plots_colour(label, k), label=label)
+    if clip is not None:
+        ax.axhline(clip, color="k", ls="--", lw=1, label=f"clipping threshold ({clip:g})")
+    ax.set_xlabel("SGD step (mini-batch of 32)")
+    ax.set_ylabel("‖gradient‖ over all parameters")
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plots_colour(label: str, k: int) -> str:
+    """The colour of a cell in every sequence figure (RNN C0, LSTM C1, GRU C2), else C``k``."""
+    return {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}.get(label.split()[0], f"C{k}")
+
+
 def training_curves(histories: dict, title: str = ""):
     """``{label: history}``, one column per model, every curve from the same weights: the
     **averaged** weights :math:`\bar W` that are validated and kept (``SGDConfig.average``).
@@ -423,8 +446,7 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", se
         v = np.asarray(v, dtype=float)
         ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6,
                yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6, zorder=1)
-        ax.annotate(f"{v.mean():.3f}", (k + 0.3, v.mean()), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=9)
+        ax.text(k, 0.02 * v.mean(), f"mean\n{v.mean():.3f}", ha="center", va="bottom", fontsize=9)
         names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
         rows += [(label, x, name) for x, name in zip(v, names)]
     x, y, hue = (list(c) for c in zip(*rows))
