@@ -14,8 +14,11 @@ Training choices (course defaults unless noted, and why):
   of the patches is held out to measure reconstruction error on unseen patches.
 * Language model: η = 0.15, α = 0.85, batch 200, at most 50 epochs, early stopping with
   patience 3 on validation cross-entropy.
-* Sequences: α = 0.85, batch 32, at most 50 epochs, gradient norms clipped at 5, inputs
-  standardised per channel with training-set statistics, LSTM forget-gate bias 1. Every η of
+* Sequences: α = 0.85, batch 32, at most 50 epochs (the course's); ReLU layers of 64 and 32
+  units after the recurrent one (the reference report's sizes; the course leaves them open);
+  gradient norms clipped at 5 (ours: the course does not clip; it caps the rare exploding
+  steps), inputs standardised per channel with training-set statistics, LSTM forget-gate
+  bias 1. Every η of
   ``SEQ_LR_GRID`` is trained with every seed of ``SEQ_SEEDS``; η is chosen per cell by mean
   validation accuracy (:func:`choose_lr`). Early stopping (patience 10) watches validation
   *accuracy*: validation is a dozen whole recordings, and its cross-entropy jumps from epoch
