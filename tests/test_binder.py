@@ -8,6 +8,7 @@ not work, and a dashboard that does not render. Takes a few minutes (the install
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -42,7 +43,8 @@ def binder_env(tmp_path_factory):
             shutil.copy2(ROOT / f, repo / f)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = dict(os.environ, PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(venv))
+    env = dict(os.environ, PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(venv),
+               JUPYTER_CONFIG_DIR=str(root / "jupyter-config"))  # postBuild writes there, not to ~/.jupyter
     env.pop("PYTHONPATH", None)
     pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *environment_requirements()], env=env,
                          capture_output=True, text=True)
@@ -50,6 +52,17 @@ def binder_env(tmp_path_factory):
     post = subprocess.run(["bash", "postBuild"], cwd=repo, env=env, capture_output=True, text=True)
     assert post.returncode == 0, post.stderr[-3000:]
     return repo, venv, env
+
+
+def test_postbuild_makes_jupyter_server_cull_kernels_of_closed_pages(binder_env):
+    repo, venv, env = binder_env
+    read = ("from jupyter_server.serverapp import ServerApp; import json; app = ServerApp(); app.load_config_file(); "
+            "print(json.dumps(dict(app.config.MappingKernelManager)))")
+    loaded = subprocess.run([str(venv / "bin" / "python"), "-c", read], cwd=repo, env=env, capture_output=True,
+                            text=True)
+    culling = json.loads((repo / "voila.json").read_text())["MappingKernelManager"]
+    assert culling["cull_idle_timeout"] > 0 and culling["cull_connected"] is False
+    assert json.loads(loaded.stdout.strip().splitlines()[-1]) == culling, loaded.stderr[-2000:]  # Jupyter Server reads it
 
 
 def test_the_notebooks_run_in_the_binder_environment(binder_env):

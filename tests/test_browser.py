@@ -62,10 +62,15 @@ def lab(tmp_path_factory):
                       root, f"http://127.0.0.1:{port}", "/api/status")
 
 
+#: The process id of each server _serve started, by its URL.
+SERVER_PIDS = {}
+
+
 def _serve(command, root, url, probe):
     """Start a server (its log in ``root``), wait until ``url + probe`` answers, yield ``url``, stop it."""
     log = open(root / "server.log", "w")
     server = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    SERVER_PIDS[url] = server.pid
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -172,6 +177,7 @@ def dashboard(tmp_path_factory):
     pytest.importorskip("voila")
     root = tmp_path_factory.mktemp("voila")
     shutil.copy(NOTEBOOKS / DASHBOARD, root)
+    shutil.copy(NOTEBOOKS.parent / "voila.json", root)  # read from the folder voila starts in
     port = _free_port()
     # the probe renders the dashboard once (Voilà executes the notebook per page request)
     yield from _serve([sys.executable, "-m", "voila", DASHBOARD, "--no-browser", f"--port={port}",
@@ -202,3 +208,39 @@ def test_the_voila_dashboard_serves_every_explorer_without_code(dashboard, brows
                   and "nbgrader" not in url + text and "shared module" not in text.lower()]
     assert unexpected == []
     page.close()
+
+
+def _kernels(server_pid: int) -> int:
+    """How many kernel processes the server at ``server_pid`` runs now."""
+    found = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == server_pid and b"ipykernel" in (stat.parent / "cmdline").read_bytes():
+                found += 1
+        except (OSError, IndexError, ValueError):
+            pass
+    return found
+
+
+def test_a_closed_dashboard_page_shuts_its_kernel_down(dashboard, browser):
+    """Open the dashboard and leave it, five times: its kernel goes with it (voila.json), so at
+    most one kernel -- the open page's -- is ever alive beyond those already there (the server's
+    start-up probe rendered the page without a browser: that kernel is culled when idle). Without
+    voila.json each visit's kernel stays: the shutdown request fails its XSRF check."""
+    pid = SERVER_PIDS[dashboard]
+    before = _kernels(pid)
+    counts = []
+    for _ in range(5):
+        page = browser.new_page()
+        page.goto(dashboard, timeout=180_000)
+        page.wait_for_function(f"() => document.querySelectorAll('.widget-vbox').length === "
+                               f"{len(DASHBOARD_CONTROLS)}", timeout=180_000)
+        counts.append(_kernels(pid))
+        page.goto("about:blank")  # leaving the page: the dashboard asks Voilà to shut its kernel down
+        deadline = time.monotonic() + 20
+        while _kernels(pid) > before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        counts.append(_kernels(pid))
+        page.close()
+    assert max(counts) <= before + 1 and counts[-1] == before, (before, counts)
