@@ -585,8 +585,7 @@ def sequence_figure(result):
     axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("cross-entropy (nats)")
     axes[0].legend(fontsize=9)
-    axes[0].set_title(f"{result.config.cell.upper()} ({result.config.n_hidden} units), η={result.config.sgd.lr:g}, "
-                      f"seed {result.config.seed}")
+    axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
     for ax, split in zip(axes[1:], ("train", "test")):
         confusion_axes(ax, m[f"{split}_confusion"], m["classes"],
                        f"{split}, kept weights (accuracy {m[f'{split}_accuracy']:.1%})", fontsize=12)
