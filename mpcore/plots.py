@@ -215,11 +215,11 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
     the total on log-log axes (:func:`cost_terms_axes`)."""
     monitor = history.get("monitor") or {}
     names = [n for n in COST_TERMS if n in monitor]
-    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4.6 * (1 + len(names)), 4.2), squeeze=False,
-                             layout="constrained")
-    axes = axes[0]
+    rows = 2 if names else 1
+    fig, axes = plt.subplots(rows, 2 if names else 1, figsize=(12, 4.2 * rows), squeeze=False, layout="constrained")
+    axes = axes.ravel()
     cost_terms_axes(axes[0], history, baseline)
-    axes[0].set_title("every term, from iteration 1")
+    axes[0].set_title("the total and its three terms, from iteration 1", fontsize=10)
     for ax, name in zip(axes[1:], names):
         v = np.asarray(monitor[name], dtype=float)
         it = np.arange(1, len(v) + 1)
@@ -230,7 +230,7 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
         ax.set_xscale("log")
         ax.set_xlabel("L-BFGS iteration (log scale)")
         ax.set_ylabel("term of the cost")
-        ax.set_title(COST_TERMS[name], fontsize=10)
+        ax.set_title(f"{COST_TERMS[name]}, from iteration 10", fontsize=10)
     if title:
         fig.suptitle(title)
     return fig

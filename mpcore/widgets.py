@@ -188,7 +188,7 @@ def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config) ->
         return [E.autoencoder_grid_config(**fields)]
 
     def render(**values):
-        return plots.autoencoder_figure(store.get(needs(**values)[0]))
+        return plots.autoencoder_figure(store.get(needs(**values)[0]), scale="panel")
 
     return Explorer(controls, render, title, store=store, needs=needs)
 
