@@ -8,12 +8,12 @@ import json
 import sys
 import time
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from . import experiments as E
+from .runner import label, run_all
 from .store import config_json
 
 PARTS = tuple(E.PARTS)
@@ -72,173 +72,67 @@ def run_study(parts, quick, data_dir, store, jobs=1, scheduler=None, progress=Tr
     return results, chosen
 
 
-def _train(i, cfg):
-    """Dask worker task: train one config (no progress bar: workers' output interleaves)."""
-    return i, E.run(cfg, progress=False)
-
-
-def _train_into(i, cfg, store):
-    """joblib worker task: the stored result, or train it under the store's per-key lock and
-    save it -- so two ``reproduce`` runs on one store train each experiment once."""
-    return i, store.get_or_run(cfg, partial(E.run, store=store), progress=False)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: ask Linux to send this worker SIGTERM when ``parent``, the process
-    that started it, dies -- even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``). Elsewhere a no-op:
-    workers then linger until loky's idle timeout of 5 minutes."""
-    import ctypes
-    import os
-    import signal
-
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the request took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
-
-
-def _stop_workers() -> None:
-    """Terminate this process's worker processes (joblib's loky workers and resource trackers)."""
-    import os
-    import signal
-
-    for pid in _children(os.getpid()):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-
-
-class NotInStore(LookupError):
-    """A result the caller expected in the store (``train=False``) is missing."""
-
-
-def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: bool = True, train: bool = True):
-    """Results for every config: from the store when there, else trained and saved.
-
-    Missing experiments train in this process (``jobs=1``), in parallel with joblib
-    (``jobs > 1``), or on an existing Dask distributed cluster (``scheduler`` address).
-    Each result is written to the store as soon as it arrives, so an interrupted run
-    resumes where it stopped.
-    """
-    from .store import dataset_fingerprint
-
-    fps = [dataset_fingerprint(c) for c in cfgs]
-    results = [store.get(c, fp) for c, fp in zip(cfgs, fps)]
-    todo = [i for i, r in enumerate(results) if r is None]
-    if todo and not train:
-        raise NotInStore(f"{len(todo)} of {len(cfgs)} results are not in the store, e.g. {cfgs[todo[0]]}")
-    print(f"{len(cfgs) - len(todo)} of {len(cfgs)} experiments found in the store; training {len(todo)}", flush=True)
-    if not todo:
-        return results
-
-    t0, done = time.perf_counter(), [0]
-
-    def finished(i, result, save=True):
-        if save:
-            store.save(result, fps[i])
-        results[i] = result
-        done[0] += 1
-        left = [cfgs[k] for k in todo if results[k] is None]
-        eta = f"; about {estimate_minutes_left(left, [r for r in results if r is not None], jobs):.0f} min left" \
-            if left else ""
-        print(f"  [{done[0]}/{len(todo)}] {cfgs[i].part} {_label(result.config)}: {result.wall_time:.0f} s "
-              f"({(time.perf_counter() - t0) / 60:.1f} min so far{eta})", flush=True)
-
-    if scheduler is not None:
-        from dask.distributed import Client, as_completed
-
-        with Client(scheduler) as client:
-            futures = [client.submit(_train, i, cfgs[i], pure=False) for i in todo]
-            for future in as_completed(futures):
-                finished(*future.result())
-    elif jobs > 1:
-        from joblib import Parallel, delayed, parallel_config
-
-        try:
-            import os
-
-            with parallel_config(backend="loky", initializer=_die_with_parent, initargs=(os.getpid(),)):
-                for i, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(
-                    delayed(_train_into)(i, cfgs[i], store) for i in todo
-                ):
-                    finished(i, result, save=False)
-        except BaseException:  # Ctrl-C, SIGTERM (see main) or a failed experiment: no orphaned workers
-            _stop_workers()
-            raise
-    else:
-        for i in todo:
-            finished(i, store.get_or_run(cfgs[i], partial(E.run, store=store), progress=progress), save=False)
-    return results
-
-
-def estimate_minutes_left(left: list, finished: list, jobs: int) -> float:
-    """Rough time still to go: each config left takes the mean training time of the finished
-    results of its part (of all finished results if none of its part has finished yet),
-    ``jobs`` at a time."""
-    if not finished:
-        return float("nan")
-    overall = np.mean([r.wall_time for r in finished])
-    by_part = {}
-    for r in finished:
-        by_part.setdefault(r.config.part, []).append(r.wall_time)
-    seconds = sum(np.mean(by_part[c.part]) if c.part in by_part else overall for c in left)
-    return seconds / max(jobs, 1) / 60
-
-
-def _label(cfg) -> str:
-    if cfg.part == "autoencoder":
-        white = "" if cfg.zca_epsilon is not None else ", not whitened"
-        main = E.AutoencoderConfig()
-        sparsity = f", β={cfg.beta:g}, ρ={cfg.rho:g}" if (cfg.beta, cfg.rho) != (main.beta, main.rho) else ""
-        return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{sparsity}{white}"
-    if cfg.part == "language_model":
-        return f"D={cfg.D}, P={cfg.P}" + (f", seed {cfg.seed}" if cfg.seed else "")
-    return f"{cfg.cell.upper()}, η={cfg.sgd.lr:g}, seed {cfg.seed}"
-
-
 def mean_sd(values) -> dict:
     """``{"values", "mean", "sd"}`` (sd with ddof=1; 0 for a single value)."""
     v = np.asarray(values, dtype=float)
     return {"values": v.tolist(), "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
 
 
-def autoencoder_grids(results) -> tuple[dict, dict]:
-    """The whitened runs as two grids: {(L_hid, λ): result} at the main β and ρ, and
-    {(β, ρ): result} at the main L_hid and λ (the main run is in both)."""
+def _is_grid_run(cfg) -> bool:
+    """A run of the study's L_hid x λ grid (:func:`experiments.autoencoder_grid_config`), not a
+    random-start twin or the SGD run."""
     main = E.AutoencoderConfig()
-    white = [r for r in results if r.config.zca_epsilon is not None]
-    size_decay = {(r.config.n_hidden, r.config.lam): r for r in white
-                  if (r.config.beta, r.config.rho) == (main.beta, main.rho)}
-    sparsity = {(r.config.beta, r.config.rho): r for r in white
+    return (cfg.solver == "lbfgs" and (cfg.beta, cfg.rho) == (main.beta, main.rho)
+            and cfg.warm_start_lam == E.AE_WARM_START.get(cfg.lam))
+
+
+def autoencoder_grids(results, whitened: bool = True) -> tuple[dict, dict]:
+    """The whitened runs (or, ``whitened=False``, the course recipe's) as two grids:
+    {(L_hid, λ): result} at the main β and ρ, and {(β, ρ): result} at the main L_hid and λ (the
+    main run is in both). Random-start twins and the SGD run are in neither."""
+    main = E.AutoencoderConfig()
+    runs = [r for r in results if (r.config.zca_epsilon is not None) == whitened and _is_grid_run(r.config)
+            or (r.config.zca_epsilon is not None) == whitened and r.config.solver == "lbfgs"
+            and r.config.warm_start_lam is None and r.config.grad_tol is None]
+    size_decay = {(r.config.n_hidden, r.config.lam): r for r in runs if _is_grid_run(r.config)}
+    sparsity = {(r.config.beta, r.config.rho): r for r in runs
                 if (r.config.n_hidden, r.config.lam) == (main.n_hidden, main.lam)}
     return size_decay, sparsity
 
 
+def _autoencoder_row(r) -> dict:
+    from .metrics import uniform_cosine
+    from .models import autoencoder
+
+    c = r.config
+    return {"n_hidden": c.n_hidden, "lam": c.lam, "beta": c.beta, "rho": c.rho, "whitened": c.zca_epsilon is not None,
+            "solver": c.solver, "start": "random" if c.warm_start_lam is None else f"λ={c.warm_start_lam:g}",
+            **r.metrics, "uniform_cosine": float(uniform_cosine(autoencoder.hidden_features(r.params)).mean()),
+            "wall_time_s": round(r.wall_time, 1), "stopped": r.history["stopped"]}
+
+
 def autoencoder_summary(results) -> dict:
-    """Main result (the default config), its un-whitened twin, the L_hid x λ and the β x ρ grids."""
+    """Main result (the default config), its un-whitened twin, the L_hid x λ grids (whitened and
+    on the course recipe), the β x ρ grid, the λ values trained from another λ's weights next to
+    their random-start twins (``high_lambda``), and the course's SGD run."""
     main_cfg = E.AutoencoderConfig()
     size_decay, sparsity = autoencoder_grids(results)
-    plain = [r for r in results if r.config.zca_epsilon is None]
-    row = lambda r: {"n_hidden": r.config.n_hidden, "lam": r.config.lam, "beta": r.config.beta,  # noqa: E731
-                     "rho": r.config.rho, **r.metrics, "stopped": r.history["stopped"]}
-    return {"main": row(size_decay[(main_cfg.n_hidden, main_cfg.lam)]),
-            "not_whitened": row(plain[0]) if plain else None,
-            "grid": sorted((row(r) for r in size_decay.values()), key=lambda g: (g["n_hidden"], g["lam"])),
-            "sparsity_grid": sorted((row(r) for r in sparsity.values()), key=lambda g: (g["beta"], g["rho"]))}
+    course, _ = autoencoder_grids(results, whitened=False)
+    rows = lambda runs: sorted((_autoencoder_row(r) for r in runs), key=lambda g: (g["n_hidden"], g["lam"]))  # noqa: E731
+    twins = [r for r in results if r.config.solver == "lbfgs" and r.config.lam in E.AE_WARM_START
+             and r.config.warm_start_lam is None and r.config.grad_tol is not None]
+    warm = [r for grid in (size_decay, course) for (h, lam), r in grid.items() if lam in E.AE_WARM_START]
+    sgd = [r for r in results if r.config.solver == "sgd"]
+    plain = course.get((main_cfg.n_hidden, main_cfg.lam))
+    return {"main": _autoencoder_row(size_decay[(main_cfg.n_hidden, main_cfg.lam)]),
+            "not_whitened": _autoencoder_row(plain) if plain else None,
+            "grid": rows(size_decay.values()),
+            "course_grid": rows(course.values()),
+            "high_lambda": sorted((_autoencoder_row(r) for r in twins + warm),
+                                  key=lambda g: (not g["whitened"], g["n_hidden"], g["start"] != "random")),
+            "course_sgd": _autoencoder_row(sgd[0]) if sgd else None,
+            "sparsity_grid": sorted((_autoencoder_row(r) for r in sparsity.values()),
+                                    key=lambda g: (g["beta"], g["rho"]))}
 
 
 def language_model_summary(results) -> dict:
@@ -329,7 +223,7 @@ def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict
     summary = {"experiments": []}
     by_part = {p: [r for r in results if r.config.part == p] for p in PARTS}
     for r in results:
-        summary["experiments"].append({"label": _label(r.config), "config": config_json(r.config), "metrics": r.metrics,
+        summary["experiments"].append({"label": label(r.config), "config": config_json(r.config), "metrics": r.metrics,
                                        "wall_time_s": round(r.wall_time, 2), "stopped": r.history["stopped"]})
     if by_part["autoencoder"]:
         summary["autoencoder"] = autoencoder_summary(by_part["autoencoder"])
@@ -375,33 +269,37 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         save(plots.patches_figure(rgb, data.preprocess_patches(rgb), whitened), "patches_rgb_vs_normalised")
         grid, sparsity = autoencoder_grids(by_part["autoencoder"])
         main = grid[(ae["main"]["n_hidden"], ae["main"]["lam"])]
-        shown = {f"whitened: {_label(main.config)}\n{plots.spectrum_note(main.metrics)}":
+        shown = {f"whitened: {label(main.config)}\n{plots.spectrum_note(main.metrics)}":
                  autoencoder.hidden_features(main.params)}
-        plain = [r for r in by_part["autoencoder"] if r.config.zca_epsilon is None]
-        if plain:
-            shown[f"course recipe, not whitened\n{plots.spectrum_note(plain[0].metrics)}"] = \
-                autoencoder.hidden_features(plain[0].params)
+        course, _ = autoencoder_grids(by_part["autoencoder"], whitened=False)
+        plain = course.get((main.config.n_hidden, main.config.lam))
+        if plain is not None:
+            shown[f"course recipe, not whitened\n{plots.spectrum_note(plain.metrics)}"] = \
+                autoencoder.hidden_features(plain.params)
         save(plots.feature_grids(shown), "autoencoder_features_main")
         _, X_held = E.autoencoder_inputs(data_dir, main.config.zca_epsilon, main.config.seed)
         save(plots.reconstructions(X_held, autoencoder.forward(main.params, X_held)[1],
-                                   title=f"Held-out whitened patches and reconstructions, {_label(main.config)}"),
+                                   title=f"Held-out whitened patches and reconstructions, {label(main.config)}"),
              "autoencoder_reconstructions")
-        save(plots.cost_curve(main.history, f"Autoencoder cost, {_label(main.config)}"), "autoencoder_cost")
-        if len(grid) > 1:
-            save(plots.feature_grid_matrix({k: autoencoder.hidden_features(r.params) for k, r in grid.items()},
-                                           "Hidden features across L_hid and λ (whitened patches)",
-                                           notes={k: plots.spectrum_note(r.metrics) for k, r in grid.items()}),
-                 "autoencoder_features_grid")
+        save(plots.cost_terms_figure(main.history, f"Autoencoder cost during training, {label(main.config)}"),
+             "autoencoder_cost")
+        for name, g, what in [("autoencoder_features_grid", grid, "whitened patches"),
+                              ("autoencoder_features_grid_course_recipe", course, "course recipe")]:
+            if len(g) > 1:
+                save(plots.feature_grid_matrix({k: autoencoder.hidden_features(r.params) for k, r in g.items()},
+                                               f"Hidden features across L_hid and λ ({what})",
+                                               notes={k: plots.spectrum_note(r.metrics) for k, r in g.items()},
+                                               scale="panel"), name)
         if len(sparsity) > 1:
             save(plots.feature_grid_matrix({k: autoencoder.hidden_features(r.params) for k, r in sparsity.items()},
-                                           f"Hidden features across β and ρ ({_label(main.config)})",
+                                           f"Hidden features across β and ρ ({label(main.config)})",
                                            notes={k: plots.spectrum_note(r.metrics) for k, r in sparsity.items()},
                                            labels=("β", "ρ")),
                  "autoencoder_features_sparsity")
 
     if by_part["language_model"]:
         sizes = [r for r in by_part["language_model"] if r.config.seed == 0]
-        save(plots.loss_curves({_label(r.config): r.history for r in sizes},
+        save(plots.loss_curves({label(r.config): r.history for r in sizes},
                                "Language model: training and validation cross-entropy"), "language_model_loss_curves")
 
     if by_part["sequence"]:
@@ -411,7 +309,7 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
         shown = {c: next(r for r in seq if r.config.cell == c and r.config.sgd.lr == chosen_lr[c]
                          and r.config.seed == ss["cells"][c]["median_seed"]) for c in chosen_lr}
         classes = next(iter(shown.values())).metrics["classes"]
-        label = lambda r: f"{r.config.cell.upper()} (η={r.config.sgd.lr:g}, seed {r.config.seed})"  # noqa: E731
+        run_name = lambda r: f"{r.config.cell.upper()} (η={r.config.sgd.lr:g}, seed {r.config.seed})"  # noqa: E731
         by_seed = {c.upper(): {float(k): v for k, v in ss["cells"][c]["val_accuracy_by_lr_and_seed"].items()}
                    for c in chosen_lr}
         save(plots.lr_selection(by_seed, {c.upper(): lr for c, lr in chosen_lr.items()}), "sequence_lr_selection")
@@ -420,13 +318,13 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
                                title="Test accuracy at the chosen η: each seed, mean ± sd",
                                seeds=next(iter(ss["cells"].values()))["seeds"]),
              "sequence_seeds")
-        save(plots.training_curves({label(r): r.history for r in shown.values()},
+        save(plots.training_curves({run_name(r): r.history for r in shown.values()},
                                    "The median seed of each cell: averaged weights W̄ (validated and kept)"),
              "sequence_training_curves")
-        save(plots.iterate_loss({label(r): r.history for r in shown.values()}), "sequence_training_loss_iterate")
+        save(plots.iterate_loss({run_name(r): r.history for r in shown.values()}), "sequence_training_loss_iterate")
         for c, r in shown.items():
             save(plots.confusion_figure({"train": r.metrics["train_confusion"], "test": r.metrics["test_confusion"]},
-                                        classes, f"{label(r)} confusion matrices (the median seed)"),
+                                        classes, f"{run_name(r)} confusion matrices (the median seed)"),
                  f"sequence_confusion_{c}")
         profiles = {"at initialisation": {}, "after training (kept weights)": {}}
         for r in shown.values():
@@ -463,17 +361,21 @@ def summary_markdown(summary: dict) -> str:
     f = lambda key, fmt: (lambda e: "n/a" if e[key] is None else format(e[key], fmt))  # noqa: E731
     if "autoencoder" in summary:
         ae = summary["autoencoder"]
-        rows = ae["grid"] + [e for e in ae["sparsity_grid"] if e != ae["main"]]
-        rows += [ae["not_whitened"]] if ae["not_whitened"] else []
+        rows = ae["grid"] + [e for e in ae["sparsity_grid"] if e != ae["main"]] + ae.get("course_grid", [])
+        rows += [e for e in ae.get("high_lambda", []) if e["start"] == "random"]
+        rows += [ae["course_sgd"]] if ae.get("course_sgd") else []
         lines += _table("## Part 1: sparse autoencoder", {
             "L_hid": f("n_hidden", "d"), "λ": f("lam", "g"), "β": f("beta", "g"), "ρ": f("rho", "g"),
-            "whitened": lambda e: "no" if e is ae["not_whitened"] else "yes",
+            "whitened": lambda e: "yes" if e["whitened"] else "no",
+            "solver, start": lambda e: f"{e['solver']}, {e['start']}",
             "cost J": f("cost", ".4f"), "MSE train": f("reconstruction_mse", ".5f"),
             "MSE held-out": f("held_out_mse", ".5f"), "mean activation": f("mean_activation", ".4f"),
             "dead units": f("dead_units", "d"), "‖W1 col‖": f("weight_norm", ".3f"),
             "selectivity": f("selectivity", ".3f"),
             "high-freq.": f("high_frequency", ".3f"), "redundancy": f("redundancy", ".3f"),
-            "iterations": f("iterations", "d"), "stopped": lambda e: e["stopped"]}, rows)
+            "uniform cos.": f("uniform_cosine", ".3f"),
+            "iterations (SGD: epochs)": f("iterations", "d"), "time (s)": f("wall_time_s", ".0f"),
+            "stopped": lambda e: e["stopped"]}, rows)
         m = ae["main"]
         lines += [f"Main setting L_hid={m['n_hidden']}, λ={m['lam']:g}: selectivity {m['selectivity']:.3f}, "
                   f"high-frequency share {m['high_frequency']:.3f}.", ""]
@@ -536,11 +438,18 @@ def findings_markdown(summary: dict) -> str:
             f"of the power at high frequencies"
             + (f"; the same setting without whitening gives broader features, selectivity "
                f"{p['selectivity']:.2f}." if p else "."))
-        dead = [g for g in ae["grid"] if g["weight_norm"] < 0.1 * m["weight_norm"]]
-        if dead:
-            lams = sorted({g["lam"] for g in dead})
-            lines.append(f"  Weight decay λ ≥ {lams[0]:g} switches the features off (their weights shrink to "
-                         f"≈ 0 and every unit reconstructs the mean patch).")
+        high = ae.get("high_lambda", [])
+        cold = [g for g in high if g["start"] == "random"]
+        warm = [g for g in high if g["start"] != "random"]
+        if cold and warm:
+            span = lambda rs, k, fmt: f"{min(g[k] for g in rs):{fmt}}–{max(g[k] for g in rs):{fmt}}"  # noqa: E731
+            lines.append(
+                f"  At λ = {cold[0]['lam']:g}, L-BFGS from random weights ends with the hidden layer off (cost "
+                f"{span(cold, 'cost', '.3f')}, reconstruction error {span(cold, 'reconstruction_mse', '.4f')}, that of "
+                f"the mean patch), while started from the λ = {warm[0]['start'][2:]} weights it reaches a lower cost "
+                f"({span(warm, 'cost', '.3f')}) with edge features (selectivity {span(warm, 'selectivity', '.2f')}): "
+                f"the cost has more than one minimum (L_hid = "
+                + ", ".join(str(h) for h in sorted({g["n_hidden"] for g in high})) + ", both preprocessings).")
         by_rho = {}
         for g in ae.get("sparsity_grid", []):
             by_rho.setdefault(g["rho"], []).append(g["selectivity"])

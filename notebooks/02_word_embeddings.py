@@ -29,7 +29,7 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import exercises, layers, metrics, plots, widgets
+from mpcore import exercises, layers, metrics, plots, runner, widgets
 from mpcore import experiments as E
 from mpcore.gradcheck import check_gradients
 from mpcore.models import language_model
@@ -271,7 +271,12 @@ print(f"word frequencies alone: {-np.mean(np.log(frequency[ng.val_y[:5000]])):.2
 # training, solid validation; the dot marks the epoch whose weights are kept.
 
 # %%
-results = {(D, P): store.get_or_run(E.language_model_config(D, P, data_dir=DATA_DIR), E.run) for D, P in E.LM_SIZES}
+# every size and seed at once: stored results load at once; on your own files they train, two at a time
+D, P = E.LM_SIZES[0]
+configs = [E.language_model_config(D, P, data_dir=DATA_DIR) for D, P in E.LM_SIZES] + \
+    [E.language_model_config(D, P, seed=s, data_dir=DATA_DIR) for s in E.LM_SEEDS if s != 0]
+trained = runner.run_all(configs, store, jobs=2, notebook=True)
+results = {(c.D, c.P): r for c, r in zip(configs, trained) if c.seed == 0}
 fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
                         "Training and validation cross-entropy")
 plt.show()
@@ -314,8 +319,7 @@ for (D, P), r in results.items():
 # weights and mini-batch order):
 
 # %%
-D, P = E.LM_SIZES[0]
-seeds = [store.get_or_run(E.language_model_config(D, P, seed=s, data_dir=DATA_DIR), E.run) for s in E.LM_SEEDS]
+seeds = [r for c, r in zip(configs, trained) if (c.D, c.P) == (D, P)]
 ppl = np.array([r.metrics["test_perplexity"] for r in seeds])
 top1 = np.array([r.metrics["test_top1"] for r in seeds])
 print("test perplexity per seed:", ", ".join(f"{v:.2f}" for v in ppl), f"→ {ppl.mean():.2f} ± {ppl.std(ddof=1):.2f}")

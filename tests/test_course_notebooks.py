@@ -8,6 +8,7 @@ results cache, so everything the notebook shows is trained from those files.
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def test_a_walkthrough_runs_on_course_files_unlike_the_bundled_data(name, course
     if name.startswith("02"):  # the default context is chosen from the data, and the notebook says so
         assert "the default context 'the united states' is not in this vocabulary" in printed
         assert "vocabulary: 20 words" in printed
+        # one statement of the work before it starts, measured here, and one progress bar that stays
+        assert re.search(r"5 runs to train on these files \(of 5; .*\), about \d+ min on this machine, 2 at a time",
+                         printed)
+        shown = [o.data.get("text/plain", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                 if o.output_type == "display_data"]
+        assert any(re.fullmatch(r"run 5 of 5 \[#{20}\] done in [\d.]+ min", t) for t in shown), shown  # saved final
 
 
 def test_data_dir_may_be_a_path_or_a_str_and_is_one_setting(tmp_path):

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mpcore import cli, data, metrics, plots  # noqa: E402
+from mpcore import cli, data, metrics, plots, runner  # noqa: E402
 from mpcore import experiments as E  # noqa: E402
 from mpcore.store import Result  # noqa: E402
 from mpcore.train import History, lbfgs  # noqa: E402
@@ -372,8 +372,8 @@ def test_estimate_of_the_time_left_uses_each_parts_mean():
         r.wall_time = t
     left = [E.sequence_config("lstm", 0.1, 0), E.AutoencoderConfig()]
     # the sequence config: 150 s (its part's mean); the autoencoder: 150 s (no autoencoder yet: overall mean)
-    assert cli.estimate_minutes_left(left, seq, jobs=2) == pytest.approx(300 / 2 / 60)
-    assert cli.estimate_minutes_left(left, seq, jobs=1) == pytest.approx(300 / 60)
+    assert runner.estimate_minutes_left(left, seq, jobs=2) == pytest.approx(300 / 2 / 60)
+    assert runner.estimate_minutes_left(left, seq, jobs=1) == pytest.approx(300 / 60)
 
 
 def test_standardizer_warns_about_a_constant_channel_and_never_makes_nan():
