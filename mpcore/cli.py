@@ -91,13 +91,30 @@ def autoencoder_grids(results, whitened: bool = True) -> tuple[dict, dict]:
     {(L_hid, λ): result} at the main β and ρ, and {(β, ρ): result} at the main L_hid and λ (the
     main run is in both). Random-start twins and the SGD run are in neither."""
     main = E.AutoencoderConfig()
-    runs = [r for r in results if (r.config.zca_epsilon is not None) == whitened and _is_grid_run(r.config)
-            or (r.config.zca_epsilon is not None) == whitened and r.config.solver == "lbfgs"
-            and r.config.warm_start_lam is None and r.config.grad_tol is None]
+    runs = [r for r in results if (r.config.zca_epsilon is not None) == whitened and r.config.solver == "lbfgs"]
     size_decay = {(r.config.n_hidden, r.config.lam): r for r in runs if _is_grid_run(r.config)}
     sparsity = {(r.config.beta, r.config.rho): r for r in runs
-                if (r.config.n_hidden, r.config.lam) == (main.n_hidden, main.lam)}
+                if (r.config.n_hidden, r.config.lam) == (main.n_hidden, main.lam)
+                and r.config.warm_start_lam is None and r.config.grad_tol is None}
     return size_decay, sparsity
+
+
+_MEAN_PATCH_MSE = {}
+
+
+def mean_patch_mse(cfg) -> float:
+    """Reconstruction error of always answering the mean training patch, on the training patches
+    of ``cfg``'s data and preprocessing (the yardstick of the notebooks' "MSE/mean")."""
+    key = (str(cfg.data_dir), cfg.zca_epsilon, cfg.seed)
+    if key not in _MEAN_PATCH_MSE:
+        X, _ = E.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
+        _MEAN_PATCH_MSE[key] = float(np.mean((X - X.mean(axis=0)) ** 2))
+    return _MEAN_PATCH_MSE[key]
+
+
+def _preprocessings(rows) -> str:
+    kinds = {g["whitened"] for g in rows}
+    return "whitened and not" if len(kinds) == 2 else "whitened" if True in kinds else "course recipe"
 
 
 def _autoencoder_row(r) -> dict:
@@ -107,7 +124,8 @@ def _autoencoder_row(r) -> dict:
     c = r.config
     return {"n_hidden": c.n_hidden, "lam": c.lam, "beta": c.beta, "rho": c.rho, "whitened": c.zca_epsilon is not None,
             "solver": c.solver, "start": "random" if c.warm_start_lam is None else f"λ={c.warm_start_lam:g}",
-            **r.metrics, "uniform_cosine": float(uniform_cosine(autoencoder.hidden_features(r.params)).mean()),
+            **r.metrics, "reconstruction_vs_mean": r.metrics["reconstruction_mse"] / mean_patch_mse(c),
+            "uniform_cosine": float(uniform_cosine(autoencoder.hidden_features(r.params)).mean()),
             "wall_time_s": round(r.wall_time, 1), "stopped": r.history["stopped"]}
 
 
@@ -439,17 +457,20 @@ def findings_markdown(summary: dict) -> str:
             + (f"; the same setting without whitening gives broader features, selectivity "
                f"{p['selectivity']:.2f}." if p else "."))
         high = ae.get("high_lambda", [])
-        cold = [g for g in high if g["start"] == "random"]
-        warm = [g for g in high if g["start"] != "random"]
-        if cold and warm:
-            span = lambda rs, k, fmt: f"{min(g[k] for g in rs):{fmt}}–{max(g[k] for g in rs):{fmt}}"  # noqa: E731
+        pairs = [(g, w) for g in high if g["start"] == "random" for w in high
+                 if w["start"] != "random" and (w["whitened"], w["n_hidden"]) == (g["whitened"], g["n_hidden"])]
+        if pairs:
+            span = lambda v, fmt: f"{min(v):{fmt}}–{max(v):{fmt}}"  # noqa: E731
+            cold, warm = [g for g, _ in pairs], [w for _, w in pairs]
             lines.append(
-                f"  At λ = {cold[0]['lam']:g}, L-BFGS from random weights ends with the hidden layer off (cost "
-                f"{span(cold, 'cost', '.3f')}, reconstruction error {span(cold, 'reconstruction_mse', '.4f')}, that of "
-                f"the mean patch), while started from the λ = {warm[0]['start'][2:]} weights it reaches a lower cost "
-                f"({span(warm, 'cost', '.3f')}) with edge features (selectivity {span(warm, 'selectivity', '.2f')}): "
-                f"the cost has more than one minimum (L_hid = "
-                + ", ".join(str(h) for h in sorted({g["n_hidden"] for g in high})) + ", both preprocessings).")
+                f"  At λ = {cold[0]['lam']:g}, L-BFGS from random weights ends with the hidden layer off in all "
+                f"{len(cold)} runs (L_hid = {', '.join(str(h) for h in sorted({g['n_hidden'] for g in cold}))}, "
+                f"{_preprocessings(cold)}): reconstruction error "
+                f"{span([g['reconstruction_vs_mean'] for g in cold], '.3f')} "
+                f"× the mean patch's. Started from the λ = {warm[0]['start'][2:]} weights instead, every run reaches a "
+                f"lower cost (by {span([g['cost'] - w['cost'] for g, w in pairs], '.3f')}) and keeps its features "
+                f"(error {span([w['reconstruction_vs_mean'] for w in warm], '.2f')} × the mean patch's, selectivity "
+                f"{span([w['selectivity'] for w in warm], '.2f')}): the cost has more than one minimum.")
         by_rho = {}
         for g in ae.get("sparsity_grid", []):
             by_rho.setdefault(g["rho"], []).append(g["selectivity"])
