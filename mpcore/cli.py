@@ -459,18 +459,31 @@ def findings_markdown(summary: dict) -> str:
         high = ae.get("high_lambda", [])
         pairs = [(g, w) for g in high if g["start"] == "random" for w in high
                  if w["start"] != "random" and (w["whitened"], w["n_hidden"]) == (g["whitened"], g["n_hidden"])]
-        if pairs:
-            span = lambda v, fmt: f"{min(v):{fmt}}–{max(v):{fmt}}"  # noqa: E731
-            cold, warm = [g for g, _ in pairs], [w for _, w in pairs]
-            lines.append(
-                f"  At λ = {cold[0]['lam']:g}, L-BFGS from random weights ends with the hidden layer off in all "
-                f"{len(cold)} runs (L_hid = {', '.join(str(h) for h in sorted({g['n_hidden'] for g in cold}))}, "
-                f"{_preprocessings(cold)}): reconstruction error "
-                f"{span([g['reconstruction_vs_mean'] for g in cold], '.3f')} "
-                f"× the mean patch's. Started from the λ = {warm[0]['start'][2:]} weights instead, every run reaches a "
-                f"lower cost (by {span([g['cost'] - w['cost'] for g, w in pairs], '.3f')}) and keeps its features "
-                f"(error {span([w['reconstruction_vs_mean'] for w in warm], '.2f')} × the mean patch's, selectivity "
-                f"{span([w['selectivity'] for w in warm], '.2f')}): the cost has more than one minimum.")
+        def span(v, fmt):
+            lo, hi = format(min(v), fmt), format(max(v), fmt)
+            return lo if lo == hi else f"{lo}–{hi}"
+
+        for whitened in (True, False):
+            mine = [(g, w) for g, w in pairs if g["whitened"] == whitened]
+            if not mine:
+                continue
+            cold, warm = [g for g, _ in mine], [w for _, w in mine]
+            where = "whitened patches" if whitened else "the course recipe"
+            sizes = ", ".join(str(g["n_hidden"]) for g in cold)
+            off = [g for g in cold if g["reconstruction_vs_mean"] > 0.999]
+            if len(off) == len(cold):
+                lines.append(
+                    f"  At λ = {cold[0]['lam']:g} on {where}, L-BFGS from random weights ends with the hidden layer "
+                    f"off (L_hid = {sizes}: reconstruction error "
+                    f"{span([g['reconstruction_vs_mean'] for g in cold], '.3f')} × the mean patch's), at a higher "
+                    f"cost than from the λ = {warm[0]['start'][2:]} weights (by "
+                    f"{span([g['cost'] - w['cost'] for g, w in mine], '.3f')}), which keep edge features (selectivity "
+                    f"{span([w['selectivity'] for w in warm], '.2f')}): the cost has more than one minimum.")
+            else:
+                lines.append(
+                    f"  At λ = {cold[0]['lam']:g} on {where}, L-BFGS from random weights and from the "
+                    f"λ = {warm[0]['start'][2:]} weights reach the same cost (L_hid = {sizes}: within "
+                    f"{max(abs(g['cost'] - w['cost']) for g, w in mine):.1g}).")
         by_rho = {}
         for g in ae.get("sparsity_grid", []):
             by_rho.setdefault(g["rho"], []).append(g["selectivity"])

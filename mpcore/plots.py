@@ -145,7 +145,7 @@ def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = 
     enough to compare pixel by pixel; grey levels on the data's scale (0 black, 1 white)."""
     n = min(n, len(X))
     P = int(round(np.sqrt(X.shape[1])))
-    fig, axes = plt.subplots(2, 1, figsize=(12, 2.6 + 6.0 / max(n, 1) * 2), layout="constrained")
+    fig, axes = plt.subplots(2, 1, figsize=(12, 0.7 + 2 * 11.0 / max(n, 1)), layout="constrained")
     for ax, img, label in zip(axes, (X, X_hat), ("input", "reconstruction")):
         ax.imshow(_tile(np.asarray(img[:n]).reshape(n, P, P), n, pad=2), cmap="gray", vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center")

@@ -18,10 +18,15 @@
 #
 # An autoencoder is trained to reproduce its input through a small hidden layer. Asked to do
 # that for patches of natural images, while keeping most hidden units quiet (*sparsity*), its
-# hidden units become detectors of local, oriented structure — edges — much like the
-# receptive fields of simple cells in the visual cortex (Olshausen & Field, 1996). That
-# result needs two ingredients this notebook makes visible: *whitened* patches and a training
-# run that has actually converged.
+# hidden units become detectors of local structure — strokes and edges — much like the
+# receptive fields of simple cells in the visual cortex (Olshausen & Field, 1996).
+#
+# The walkthrough follows the assignment: the course's preprocessing of the patches (§1), the
+# cost and its gradient (§2), training (§3), the learned features (§4) and how the hidden size
+# $L_{hid}$ and the weight decay λ change them (§5). Then two questions beyond it: what
+# whitening the patches changes (§6) and what the sparsity penalty's weight β and target ρ do
+# (§7). How the features are measured (orientation selectivity, normalised reconstruction
+# error) is in Appendix A; the main text quotes one-line readings.
 #
 # Everything below runs on results that ship with `mpcore`, so the notebook executes in
 # seconds. To use the course's own `data1.h5`, set `DATA_DIR` to its folder: anything not
@@ -36,7 +41,7 @@ import numpy as np
 
 from mpcore import data, exercises, metrics, plots, widgets
 from mpcore import experiments as E
-from mpcore.gradcheck import check_gradients
+from mpcore.gradcheck import numerical_gradient, relative_error
 from mpcore.models import autoencoder
 from mpcore.store import Store
 from mpcore.train import lbfgs
@@ -45,105 +50,73 @@ plots.notebook_style()
 rng = np.random.default_rng(0)
 DATA_DIR = None  # or the folder holding the course's data1.h5
 store = Store()
-MAIN = E.AutoencoderConfig(data_dir=DATA_DIR)  # the study's main setting
+COURSE = E.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR)  # the assignment's setting: the course recipe
+WHITE = E.AutoencoderConfig(data_dir=DATA_DIR)  # the same on whitened patches (§6)
 
 # %% [markdown]
-# ## 1. The data: natural image patches
+# ## 1. The data and the course's preprocessing
 #
-# `load_patches` returns RGB patches as an array `(N, 3, 16, 16)` with values in [0, 1].
-# The course's preprocessing turns each into a grayscale patch the network can model:
+# `load_patches` returns RGB patches as an array `(N, 3, 16, 16)` with values in [0, 1]. The
+# bundled patches are 10,240 random 16 × 16 crops, 2,560 from each of **four photographs**
+# that ship with scikit-image (an astronaut, a cat, a cup of coffee, a rocket launch). That is
+# a small sample of natural images: four scenes, a few kinds of texture (fur, fabric, metal,
+# smoke), and crops of one photograph overlap. The features below are what these four scenes
+# teach; the held-out patches of §3 come from the same four photographs, so they measure how
+# well the network codes *new crops*, not new scenes. The course's `data1.h5` holds other
+# images and may give other features.
+#
+# The course's preprocessing turns each patch into a grayscale patch the network can model:
 #
 # 1. luminosity $Y = 0.2126 R + 0.7152 G + 0.0722 B$;
 # 2. remove each patch's own mean (we care about structure, not brightness);
-# 3. clip at ±3 standard deviations of all mean-removed pixels;
+# 3. clip at ±3 standard deviations of all mean-removed pixels (of every patch together);
 # 4. map that range linearly to [0.1, 0.9]. The network's output is a sigmoid, whose range is
 #    the open interval (0, 1): it reaches 0.1 and 0.9 with moderate inputs, but a target near 0
 #    or 1 would push it onto its flat tails, where its slope σ(1 − σ) — 0.25 at the centre, 0.09
 #    at 0.1 and 0.9 — is nearly zero and learning stalls. The margin keeps the outputs off them.
 #
-# ### Whitening
+# ### Exercise 1 (2 points): the course's preprocessing
 #
-# Neighbouring pixels of natural images are strongly correlated: most of the variance lies in
-# a few smooth, low-frequency directions (the power spectrum falls roughly like $1/f^2$). An
-# autoencoder trained on such patches spends its capacity on those smooth directions.
-# **ZCA whitening**, applied between steps 2 and 3, equalises the variance: with the
-# covariance of the mean-removed patches $\Sigma = \frac1N Y^\top Y = U\,\mathrm{diag}(s)\,U^\top$,
-#
-# $$ Y \leftarrow Y Z, \qquad Z = U\,\mathrm{diag}\Big(\frac{1}{\sqrt{s + \varepsilon\,\bar s}}\Big)\,U^\top,
-#    \qquad \bar s = \tfrac1D \textstyle\sum_d s_d . $$
-#
-# Directions with variance well above $\varepsilon \bar s$ come out with (nearly) unit variance;
-# those below it — the finest, noise-dominated frequencies — are *damped* instead of blown up.
-# That is what the regulariser ε is for: without it, whitening would amplify pixel noise by
-# the inverse of tiny eigenvalues. ZCA (unlike PCA whitening) rotates back with $U$, so a
-# whitened patch still looks like an image: its edges, sharpened. UFLDL's version of this
-# exercise uses whitened images for the same reason. Whitening statistics (and the clipping
-# range) are estimated on the training patches only; a tenth of the patches is held out.
+# Complete `course_preprocess`: given RGB patches `rgb` (N × 3 × P × P, values in [0, 1]),
+# return the N × P × P patches of steps 1–4. Use only numpy. The check compares your result
+# with `mpcore.data.preprocess_patches` on patches with a few pixels far out in the tails,
+# so the clipping matters.
+
+# %% tags=["solution:course_preprocess"]
+def course_preprocess(rgb):
+    """The course's recipe: RGB patches (N, 3, P, P) in [0, 1] -> gray patches (N, P, P) in [0.1, 0.9]."""
+    ### BEGIN SOLUTION
+    Y = 0.2126 * rgb[:, 0] + 0.7152 * rgb[:, 1] + 0.0722 * rgb[:, 2]
+    Y = Y - Y.mean(axis=(1, 2), keepdims=True)
+    s = 3 * Y.std()
+    return 0.1 + 0.8 * (np.clip(Y, -s, s) + s) / (2 * s)
+    ### END SOLUTION
+
+
+# %% tags=["check:course_preprocess"]
+course_preprocess_passed = exercises.check("course_preprocess", course_preprocess)
+
+# %% [markdown]
+# mpcore's version, `data.preprocess_patches`, is used from here on. Left, 200 random patches
+# as they are; right, after the course recipe. Colour and brightness are gone; what is left
+# is the structure of each patch: shading, strokes, edges.
 
 # %%
 rgb = E.PARTS["autoencoder"].load(DATA_DIR)
 gray = data.preprocess_patches(rgb)
-white = data.preprocess_patches(rgb, zca_epsilon=MAIN.zca_epsilon)
 print(f"RGB patches: {rgb.shape} in [{rgb.min():.2f}, {rgb.max():.2f}]")
-print(f"course recipe: {gray.shape} in [{gray.min():.2f}, {gray.max():.2f}]")
-print(f"whitened (ε = {MAIN.zca_epsilon:g} × mean variance): {white.shape} in [{white.min():.2f}, {white.max():.2f}]")
-
-# %% [markdown]
-# Left, 200 random patches as they are; middle, after the course recipe; right, whitened.
-# Colour and brightness are gone; in the whitened patches smooth shading is gone too and the
-# edges stand out.
-
-# %%
-fig = plots.patches_figure(rgb, gray, white)
+print(f"course recipe: {gray.shape} in [{gray.min():.2f}, {gray.max():.2f}], mean {gray.mean():.3f}")
+fig = plots.patches_figure(rgb, gray)
 plt.show()
 
 # %% [markdown]
-# The mechanism, measured: the variance along each principal direction of the patches,
-# relative to the largest (log scale).
-
-# %%
-fig = plots.variance_spectrum({"course recipe": gray.reshape(len(gray), -1),
-                               "whitened": white.reshape(len(white), -1)})
-plt.show()
-for name, x in [("course recipe", gray), ("whitened", white)]:
-    x = x.reshape(len(x), -1) - x.reshape(len(x), -1).mean(axis=0)
-    s = np.linalg.eigvalsh(x.T @ x / len(x))[::-1]
-    print(f"{name:13s} strongest / 10th direction: {s[0] / s[9]:7.1f}   strongest / weakest: {s[0] / s[-1]:8.1f}")
-
-# %% [markdown]
-# On the bundled patches, after the course recipe the variance falls by more than three orders
-# of magnitude from the strongest to the weakest direction, and by a factor of about twenty
-# within the first ten. Whitening leaves a gentle slope of less than two orders of magnitude:
-# ε equalises the strong directions and damps the weak ones rather than amplifying them.
-
-# %% [markdown]
-# ### Exercise 1 (2 points): ZCA whitening
+# Note the mean: every patch's own mean was removed in step 2, so after step 4 every pixel
+# averages 0.5 — the inputs are *not* centred at 0. Section 5 shows what that does.
 #
-# Complete `zca_whiten`: given mean-removed patches `Y` (N × D, one patch per row) and ε, return
-# the whitened patches $YZ$ with $Z$ as defined above (`np.linalg.eigh` gives $s$ and $U$ of the
-# symmetric matrix Σ; clip tiny negative eigenvalues at 0). The check compares your result with
-# `mpcore.data.zca_matrix` for two values of ε.
-
-# %% tags=["solution:zca_whiten"]
-def zca_whiten(Y, epsilon):
-    """ZCA-whitened rows of Y (N, D): Y Z with Z = U diag(1 / sqrt(s + ε s̄)) U^T."""
-    ### BEGIN SOLUTION
-    sigma = Y.T @ Y / len(Y)
-    s, U = np.linalg.eigh(sigma)
-    s = np.clip(s, 0, None)
-    Z = (U / np.sqrt(s + epsilon * s.mean())) @ U.T
-    return Y @ Z
-    ### END SOLUTION
-
-
-# %% tags=["check:zca_whiten"]
-zca_whiten_passed = exercises.check("zca_whiten", zca_whiten)
-### BEGIN HIDDEN TESTS
-assert zca_whiten_passed, "zca_whiten: see the lines marked ✗ above"
-### END HIDDEN TESTS
+# A tenth of the patches is held out: never trained on, never used for the clipping range.
 
 # %% [markdown]
-# ## 2. The cost and its gradient
+# ## 2. The cost and its derivation
 #
 # With the patches as rows of $X$ (N × 256), hidden activations
 # $a = \sigma(X W_1 + b_1)$ and reconstruction $\hat X = \sigma(a W_2 + b_2)$, the cost is
@@ -151,23 +124,46 @@ assert zca_whiten_passed, "zca_whiten: see the lines marked ✗ above"
 # $$ J = \underbrace{\frac{1}{2N}\sum_n \lVert x_n - \hat x_n \rVert^2}_{\text{reconstruction}}
 #      + \underbrace{\frac{\lambda}{2}\left(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\right)}_{\text{weight decay}}
 #      + \underbrace{\beta \sum_j \mathrm{KL}(\rho \,\Vert\, \hat\rho_j)}_{\text{sparsity}},
-# \qquad \hat\rho_j = \frac1N \sum_n a_{nj}. $$
+# \qquad \hat\rho_j = \frac1N \sum_n a_{nj}, $$
+#
+# $$ \mathrm{KL}(\rho \,\Vert\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j}
+#    + (1-\rho) \log\frac{1-\rho}{1-\hat\rho_j} . $$
 #
 # The KL term is zero when the mean activation $\hat\rho_j$ of hidden unit $j$ equals the
-# target $\rho$, and grows fast as it moves away. Backpropagation gives, with
-# $\delta_2 = (\hat X - X) \odot \hat X (1 - \hat X) / N$,
+# target $\rho$, and grows fast as it moves away.
 #
-# $$ \nabla_{W_2} J = a^\top \delta_2 + \lambda W_2, \qquad
-#    \delta_1 = \Big(\delta_2 W_2^\top + \tfrac{\beta}{N}\big(-\tfrac{\rho}{\hat\rho}
-#    + \tfrac{1-\rho}{1-\hat\rho}\big)\Big) \odot a (1 - a), \qquad
-#    \nabla_{W_1} J = X^\top \delta_1 + \lambda W_1 .$$
+# **The backward pass.** Write $z_1 = X W_1 + b_1$ and $z_2 = a W_2 + b_2$. The reconstruction
+# term gives, at the output, $\delta_2 = \partial J / \partial z_2 = (\hat X - X) \odot \hat X (1 - \hat X) / N$
+# (the $1/N$ of the mean, and σ′ = σ(1 − σ)); then $\nabla_{W_2} J = a^\top \delta_2 + \lambda W_2$
+# and $\nabla_{b_2} J = \sum_n \delta_{2,n}$. Going down to the hidden layer, the reconstruction
+# term reaches $a_{nj}$ through $W_2$: $\partial / \partial a = \delta_2 W_2^\top$.
 #
-# ### Exercise 2 (2 points): the sparsity penalty
+# The sparsity term reaches $a_{nj}$ in a different way: it depends on the activations only
+# through the means $\hat\rho_j = \frac1N \sum_n a_{nj}$, and
 #
-# Complete `kl_sparsity`: return $\sum_j \mathrm{KL}(\rho \,\Vert\, \hat\rho_j)$ and its gradient
-# with respect to the vector $\hat\rho$ — the term $-\rho/\hat\rho + (1-\rho)/(1-\hat\rho)$ of
-# $\delta_1$ above, before the factor β/N. The check compares both with mpcore and the
-# gradient with finite differences of your own penalty.
+# $$ \frac{\partial \hat\rho_j}{\partial a_{nj}} = \frac1N \quad\text{for every example } n, \qquad
+#    \text{so}\qquad \frac{\partial}{\partial a_{nj}}\, \beta \sum_k \mathrm{KL}(\rho\,\Vert\,\hat\rho_k)
+#    = \frac{\beta}{N}\, \frac{\partial\, \mathrm{KL}(\rho\,\Vert\,\hat\rho_j)}{\partial \hat\rho_j} . $$
+#
+# Every example gets the *same* sparsity term, $\beta/N$ times the derivative of unit $j$'s KL
+# term, whatever its own activation: the penalty is on the mean, so it pushes every example's
+# activation of an over-active unit down by the same amount. With σ′ at the hidden layer,
+#
+# $$ \delta_1 = \Big(\delta_2 W_2^\top
+#    + \frac{\beta}{N}\, \frac{\partial\, \mathrm{KL}(\rho\,\Vert\,\hat\rho)}{\partial \hat\rho}\Big) \odot a (1 - a),
+#    \qquad \nabla_{W_1} J = X^\top \delta_1 + \lambda W_1, \qquad \nabla_{b_1} J = \sum_n \delta_{1,n} ,$$
+#
+# with the derivative taken for each unit and added to every row. UFLDL's notes write the same
+# thing with examples in columns and the $1/m$ of the mean applied at the end, to the summed
+# gradient: there the sparsity term inside $\delta$ carries β alone, here β/N.
+#
+# ### Exercise 2 (2 points): the sparsity penalty and its derivative
+#
+# Complete `kl_sparsity`: return the penalty $\sum_j \mathrm{KL}(\rho \,\Vert\, \hat\rho_j)$ (a
+# float) and the vector of its derivatives $\partial\, \mathrm{KL}(\rho\,\Vert\,\hat\rho_j) / \partial \hat\rho_j$,
+# the factor of $\delta_1$ above before β/N. Derive the derivative by hand from the definition of
+# KL. The check compares both with mpcore and the derivative with finite differences of your
+# own penalty.
 
 # %% tags=["solution:kl_sparsity"]
 def kl_sparsity(rho, rho_hat):
@@ -181,11 +177,14 @@ def kl_sparsity(rho, rho_hat):
 
 # %% tags=["check:kl_sparsity"]
 kl_sparsity_passed = exercises.check("kl_sparsity", kl_sparsity)
-### BEGIN HIDDEN TESTS
-assert kl_sparsity_passed, "kl_sparsity: see the lines marked ✗ above"
-### END HIDDEN TESTS
 
 # %% [markdown]
+# The derivative is
+# $\partial\, \mathrm{KL}(\rho\,\Vert\,\hat\rho_j)/\partial\hat\rho_j = -\rho/\hat\rho_j + (1-\rho)/(1-\hat\rho_j)$:
+# zero at $\hat\rho_j = \rho$, positive (push the activations down) for a unit that is on
+# more often than ρ, and large: a unit on half the time at ρ = 0.01 gets
+# $-0.02 + 1.98 \approx 2$, a unit on 0.1 % of the time gets $-10 + 0.99 \approx -9$.
+#
 # ### Exercise 3 (3 points): the cost and its backward pass
 #
 # Complete `autoencoder_cost`: the forward pass, the cost $J$ and the gradients of $J$ with
@@ -218,224 +217,552 @@ def autoencoder_cost(params, X, lam, beta, rho):
 
 # %% tags=["check:autoencoder_cost"]
 autoencoder_cost_passed = exercises.check("autoencoder_cost", autoencoder_cost)
-### BEGIN HIDDEN TESTS
-assert autoencoder_cost_passed, "autoencoder_cost: see the lines marked ✗ above"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # mpcore's own implementation of this cost, `autoencoder.loss_and_grads`, is printed at the end
-# of the notebook, once the exercises are behind you; everything below calls it.
+# of the notebook (Appendix B), once the exercises are behind you; everything below calls it.
+#
+# ### Exercise 4 (2 points): a gradient checker
+#
+# A gradient you derived by hand needs a check that does not share your derivation. UFLDL's is
+# `computeNumericalGradient`: perturb one entry $\theta_i$ at a time by $\pm h$ and take the
+# central difference
+#
+# $$ \tilde g_i = \frac{J(\theta + h e_i) - J(\theta - h e_i)}{2h}, $$
+#
+# whose error shrinks like $h^2$ (a one-sided difference's only like $h$). Complete
+# `compute_numerical_gradient`: `J` is a function of an array `theta` that returns a float;
+# return $\tilde g$ with the shape of `theta`. Leave the caller's `theta` as it was (perturb
+# copies, or restore each entry). The check compares your result with exact gradients of
+# three functions, one of them curved enough that a one-sided difference shows.
+
+# %% tags=["solution:compute_numerical_gradient"]
+def compute_numerical_gradient(J, theta, h=1e-5):
+    """Central-difference gradient of J (a function of the array theta returning a float)."""
+    ### BEGIN SOLUTION
+    theta = np.asarray(theta, dtype=float)
+    grad = np.zeros(theta.shape)
+    for i in np.ndindex(theta.shape):
+        step = np.zeros(theta.shape)
+        step[i] = h
+        grad[i] = (J(theta + step) - J(theta - step)) / (2 * h)
+    return grad
+    ### END SOLUTION
+
+
+# %% tags=["check:compute_numerical_gradient"]
+compute_numerical_gradient_passed = exercises.check("compute_numerical_gradient", compute_numerical_gradient)
 
 # %% [markdown]
 # ### A live gradient check
 #
-# Before trusting any of it, compare the analytic gradient with central finite differences
-# $\big(J(\theta + h e_i) - J(\theta - h e_i)\big) / 2h$ on a small network, in float64, one term
-# at a time: reconstruction only, then with λ, then with β. Printed is the relative error
-# $\lVert g - \tilde g\rVert / (\lVert g\rVert + \lVert \tilde g\rVert)$ between the analytic gradient
-# $g$ and the numerical one $\tilde g$, for each parameter array: with $h = 10^{-5}$ in float64,
-# a correct gradient gives about $10^{-9}$ or less, while a wrong term typically gives
-# $10^{-3}$ or more. Passing the check supports the implementation, on these inputs; it does
-# not prove it.
+# Now compare mpcore's analytic gradient with your checker (mpcore's own,
+# `gradcheck.numerical_gradient`, if yours has not passed yet) on a small network, in float64,
+# one term at a time: reconstruction only, then with λ, then with β. Printed is the relative
+# error $\lVert g - \tilde g\rVert / (\lVert g\rVert + \lVert \tilde g\rVert)$ between the
+# analytic gradient $g$ and the numerical one $\tilde g$, for each parameter array: with
+# $h = 10^{-5}$ in float64, a correct gradient gives about $10^{-9}$ or less, while a wrong
+# term typically gives $10^{-3}$ or more. Passing the check supports the implementation, on
+# these inputs; it does not prove it.
 
 # %%
+def reference_numerical_gradient(J, theta, h=1e-5):
+    t = np.array(theta, dtype=np.float64)
+    return numerical_gradient(lambda: J(t), t, h)
+
+
+checker = compute_numerical_gradient if compute_numerical_gradient_passed else reference_numerical_gradient
 small = autoencoder.init_params(16, 5, rng)
 X_small = gray[:20, :4, :4].reshape(20, 16)
 for lam, beta in [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]:
-    cost = lambda p, lam=lam, beta=beta: autoencoder.loss_and_grads(p, X_small, lam=lam, beta=beta, rho=0.05)  # noqa: E731
     print(f"λ = {lam:g}, β = {beta:g}")
-    for name, error in check_gradients(cost, small).items():
-        print(f"  {name}: relative error {error:.1e}")
+    _, analytic = autoencoder.loss_and_grads(small, X_small, lam=lam, beta=beta, rho=0.05)
+    for name in small:
+        def J(theta, name=name, lam=lam, beta=beta):
+            return autoencoder.loss_and_grads({**small, name: theta}, X_small, lam=lam, beta=beta, rho=0.05)[0]
+        print(f"  {name}: relative error {relative_error(analytic[name], checker(J, small[name])):.1e}")
 
 # %% [markdown]
-# ## 3. Training to convergence
+# ## 3. Training
 #
-# The course trains with mini-batch SGD and momentum; `mpcore` offers that
-# (`solver="sgd"`), but the study minimises the full-batch cost with L-BFGS (UFLDL's choice)
-# and runs it **until it has converged**: training stops when the cost has fallen by less than
-# `rel_tol` (relative) over the last 20 iterations, with an iteration cap as a safety net. The
-# result records which of the two stopped it.
+# The course trains with mini-batch gradient descent with momentum (batch 32, momentum 0.4);
+# `mpcore` offers that (`solver="sgd"`). The study minimises the full-batch cost with L-BFGS
+# instead (UFLDL's choice), **until it has converged**: training stops when the cost has
+# fallen by less than `rel_tol` (relative) over the last 20 iterations, with an iteration cap
+# as a safety net. The result records which of the two stopped it.
 #
 # First, a taste of the real thing: `mpcore.train.lbfgs` on the cost above, live, on 2000 of
-# the whitened training patches for 60 iterations (a few seconds):
+# the training patches (course recipe) for 60 iterations — a few seconds:
 
 # %%
-X_train, X_held = E.autoencoder_inputs(DATA_DIR, MAIN.zca_epsilon, MAIN.seed)
-cost = lambda p: autoencoder.loss_and_grads(p, X_train[:2000], lam=MAIN.lam, beta=MAIN.beta, rho=MAIN.rho)  # noqa: E731
-p_live, h_live = lbfgs(cost, autoencoder.init_params(256, MAIN.n_hidden, np.random.default_rng(MAIN.seed)),
-                       maxiter=60, rel_tol=MAIN.rel_tol, progress=False)
+X_train, X_held = E.autoencoder_inputs(DATA_DIR, COURSE.zca_epsilon, COURSE.seed)
+hyper = dict(lam=COURSE.lam, beta=COURSE.beta, rho=COURSE.rho)
+cost = lambda p: autoencoder.loss_and_grads(p, X_train[:2000], **hyper)  # noqa: E731
+p_live, h_live = lbfgs(cost, autoencoder.init_params(256, COURSE.n_hidden, np.random.default_rng(COURSE.seed)),
+                       maxiter=60, rel_tol=COURSE.rel_tol, progress=False)
 print(f"cost {h_live.train_loss[0]:.3f} after the first iteration, {h_live.train_loss[-1]:.3f} after "
       f"{len(h_live.train_loss)} ({h_live.stopped})")
-live_selectivity, _ = metrics.feature_spectrum(autoencoder.hidden_features(p_live))
-print(f"mean orientation selectivity of its features: {live_selectivity.mean():.2f}")
 
 # %% [markdown]
-# Sixty iterations are not convergence: the run stopped at its iteration cap, and its features
-# are not edges yet. Their mean *orientation selectivity* — section 4 defines it: about 0.9 for
-# an edge or a grating, 0.1 for pixel noise — is printed above; the converged run below
-# reaches 0.73 (section 4).
-#
-# The study's run of the main setting (β = 3 and ρ = 0.01 as in UFLDL's exercise; λ and
-# $L_{hid}$ from the grid in section 6) is the same call on all 9216 training patches until
-# convergence — about a minute — so it is loaded from the shipped results instead, as is every
-# figure below:
+# Sixty iterations are not convergence: the run stopped at its iteration cap. The study's run
+# of this setting ($L_{hid}$ = 64, λ = 10⁻⁴, β = 3 and ρ = 0.01 as in UFLDL's exercise) is the
+# same call on all 9216 training patches until convergence — about two minutes — so it is
+# loaded from the shipped results instead, as is every figure below. Next to it, the course's
+# own solver on the same cost: 300 epochs of mini-batch gradient descent, batch 32, momentum
+# 0.4, learning rate η = 0.3 (the lowest full-batch cost after 100 epochs among η = 0.1, 0.3,
+# 1 and 3; at 1 and 3 the cost oscillates).
 
 # %%
-main = store.get_or_run(MAIN, E.run)
-print({k: getattr(main.config, k) for k in ("n_hidden", "lam", "beta", "rho", "zca_epsilon", "rel_tol", "maxiter")})
-m = main.metrics
-print(f"{m['iterations']} iterations, {main.history['stopped']}")
-print(f"cost J = {m['cost']:.4f}; reconstruction MSE {m['reconstruction_mse']:.5f} (training patches), "
-      f"{m['held_out_mse']:.5f} (held-out); mean hidden activation {m['mean_activation']:.4f} for ρ = {MAIN.rho}")
+course = store.get_or_run(COURSE, E.run)
+course_sgd = store.get_or_run(E.autoencoder_course_sgd_config(data_dir=DATA_DIR), E.run)
+mean_patch = X_train.mean(axis=0)
+base_train, base_held = np.mean((X_train - mean_patch) ** 2), np.mean((X_held - mean_patch) ** 2)
+for name, r in [("L-BFGS", course), ("course SGD", course_sgd)]:
+    m, unit = r.metrics, "iterations" if r.config.solver == "lbfgs" else "epochs"
+    print(f"{name:10s}: {m['iterations']} {unit}, {r.wall_time:.0f} s ({r.history['stopped']}); "
+          f"cost J = {m['cost']:.4f}; "
+          f"reconstruction error / mean patch's {m['reconstruction_mse'] / base_train:.3f} (training), "
+          f"{m['held_out_mse'] / base_held:.3f} (held-out); mean activation {m['mean_activation']:.4f}")
+
+# %% [markdown]
+# The *reconstruction error / mean patch's* ratio divides the mean squared error by that of
+# always answering the mean training patch: 1.0 means the hidden layer adds nothing
+# (Appendix A). The course's solver stopped after 287 epochs — its mean mini-batch cost had not
+# improved for 50 — at a higher full-batch cost than L-BFGS (1.093 against 0.874) and a worse
+# reconstruction, in a fifth of the time. Two reasons, both visible here: at a fixed η the
+# iterate keeps bouncing (over its last 100 epochs the mean mini-batch cost wanders between
+# 1.219 and 1.241, never settling), and a mini-batch of 32 estimates each unit's mean activation
+# $\hat\rho_j$ from 32 patches — at ρ = 0.01 that is a third of an active patch per unit and
+# batch — so the sparsity term it follows is a noisy stand-in for the full-batch one. A smaller
+# or decaying η and more epochs would come closer; we tried only the four values above.
+#
+# ### The cost during training
+#
+# Why train to convergence? The terms of the cost of the converged L-BFGS run, iteration by
+# iteration (top left: all of them and the total, log scale; then each term on its own linear
+# axis from iteration 10, where the early values would swamp it):
+
+# %%
+fig = plots.cost_terms_figure(course.history, "The cost during training: L-BFGS, L_hid=64, λ=1e-4, β=3, ρ=0.01, "
+                              "course recipe", baseline=0.5 * np.sum((X_train - mean_patch) ** 2) / len(X_train))
+plt.show()
+terms, J = course.history["monitor"], course.history["train_loss"]
+plateau = next(i for i, v in enumerate(terms["reconstruction"]) if i > 10 and v < 0.95 * terms["reconstruction"][10])
+print(f"iteration 1: J = {J[0]:.1f}, of which sparsity {terms['sparsity'][0]:.1f}")
+print(f"iterations 10-{plateau}: reconstruction {terms['reconstruction'][10]:.3f} "
+      f"(the mean patch's: {0.5 * np.sum((X_train - mean_patch) ** 2) / len(X_train):.3f})")
+print(f"iteration {len(J)}: reconstruction {terms['reconstruction'][-1]:.3f}, weight decay "
+      f"{terms['weight_decay'][-1]:.3f}, sparsity {terms['sparsity'][-1]:.3f}")
+
+# %% [markdown]
+# At the start nearly all of the cost is the sparsity term (58 of 60): every unit is on about
+# half the time instead of a fraction ρ. L-BFGS removes it within ten iterations (the dip on
+# the log axis is $\hat\rho$ passing through ρ, where the KL term is 0). The reconstruction term
+# then sits on the dotted line — the cost of answering every patch with the mean patch —
+# until about iteration 20: the hidden layer is not used yet. From there it falls, fast at
+# first and then slowly for a thousand iterations, from 1.77 to 0.66, while the weight decay
+# grows about twentyfold (0.010 → 0.196): the weights grow to carry the patches' structure, and the
+# sparsity term settles at 0.022. A run stopped after a few dozen iterations stops on the way
+# down — or, with a cost that falls too slowly to pass the stopping rule, on the plateau
+# itself: §6 shows a setting where that happened.
 
 # %% [markdown]
 # ## 4. The learned features
 #
 # Each square is the input patch that excites one hidden unit most: the unit's incoming
-# weights, normalised to unit length. Left, trained on whitened patches; right, the same
-# setting trained on the course recipe without whitening.
+# weights, normalised to unit length, each stretched to its own grey range. Left, the live
+# 60-iteration run above; middle, the converged L-BFGS run; right, the course's SGD.
 
 # %%
-plain = store.get_or_run(E.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR), E.run)
-fig = plots.feature_grids({"whitened patches": autoencoder.hidden_features(main.params),
-                           "course recipe, not whitened": autoencoder.hidden_features(plain.params)})
+fig = plots.feature_grids({"live run: 60 L-BFGS iterations, 2000 patches": autoencoder.hidden_features(p_live),
+                           f"L-BFGS, converged ({course.metrics['iterations']} iterations)":
+                               autoencoder.hidden_features(course.params),
+                           f"course SGD ({course_sgd.metrics['iterations']} epochs)":
+                               autoencoder.hidden_features(course_sgd.params)},
+                          "Hidden features, L_hid=64, λ=1e-4, β=3, ρ=0.01, course recipe")
+plt.show()
+live_selectivity, _ = metrics.feature_spectrum(autoencoder.hidden_features(p_live))
+print(f"mean orientation selectivity: live {live_selectivity.mean():.2f}, L-BFGS {course.metrics['selectivity']:.2f}, "
+      f"SGD {course_sgd.metrics['selectivity']:.2f}")
+
+# %% [markdown]
+# The live run's features (left) are broad light–dark blobs and gradients: after 60 iterations
+# the units have only started to leave the mean patch. The converged run's (middle) are
+# strokes: light or dark bars a few pixels wide at every orientation, some curved, some
+# ending inside the patch, a few still textured. The course's SGD (right) stops with
+# blotchier, noisier features, a few broad strokes among them. The mean orientation
+# selectivity printed below the figure says the same in one number (near 0.9 for an edge or a
+# bar, 0.1 for noise, 0 for a round blob; Appendix A).
+#
+# ### Reconstructions
+#
+# Held-out patches (top) and what the converged network makes of them (bottom), on the data's
+# grey scale (0 black, 1 white).
+
+# %%
+fig = plots.reconstructions(X_held, autoencoder.forward(course.params, X_held)[1],
+                            title="Held-out patches (course recipe) and their reconstructions, L_hid=64, λ=1e-4")
+plt.show()
+
+# %% [markdown]
+# Patches with one strong edge (the fourth and the last) come back nearly whole; fine stripes
+# and texture (the second, ninth and tenth) and faint shading come back as flat grey. 64
+# sigmoid units that are off most of the time code a patch's strongest structure, not all of
+# its 256 pixels: the error is 0.38 of the mean patch's on held-out patches (printed in §3).
+
+# %% [markdown]
+# ## 5. How the hidden size and the weight decay change the features
+#
+# The assignment's grid: rows $L_{hid}$ = 16, 64, 100 hidden units, columns λ = 3·10⁻⁵, 10⁻⁴,
+# 3·10⁻⁴ (low, medium, high), on the course recipe, β = 3 and ρ = 0.01. Every run is trained to
+# convergence; the λ = 3·10⁻⁴ column starts from the λ = 10⁻⁴ weights — the subsection below
+# says why. Each panel uses **one grey scale for all its tiles** (0 is mid-grey; the features
+# have unit length, so a faint tile is a feature whose weight is spread thinly over the patch)
+# instead of stretching every tile to its own range.
+
+# %%
+course_grid = {(h, lam): store.get_or_run(E.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR), E.run)
+               for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
+fig = plots.feature_grid_matrix(
+    {k: autoencoder.hidden_features(r.params) for k, r in course_grid.items()},
+    "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
+    notes={k: plots.spectrum_note(r.metrics) for k, r in course_grid.items()}, scale="panel")
+plt.show()
+
+# %%
+def switched_off(params, X):
+    """Units whose activation barely varies over the patches (sd below 0.001): they answer every patch alike."""
+    a, _ = autoencoder.forward(params, X)
+    return int(np.sum(a.std(axis=0) < 1e-3))
+
+
+def print_runs(runs, settings, columns, X, base):
+    """One row per run: its `settings` (config fields), then `columns` ({header: metric}), the
+    reconstruction error divided by the mean-patch baseline `base`, the mean cosine of the features
+    with the uniform patch, and the units switched off."""
+    print(" ".join(f"{h:>11s}" for h in [*settings, *columns, "uniform cos", "units off"]))
+    for r in runs.values():
+        m = dict(r.metrics, reconstruction_mse=r.metrics["reconstruction_mse"] / base[0],
+                 held_out_mse=r.metrics["held_out_mse"] / base[1])
+        print(" ".join(f"{getattr(r.config, k):>11g}" for k in settings.values()) + " "
+              + " ".join(f"{m[k]:>11.3f}" if isinstance(m[k], float) else f"{m[k]:>11d}" for k in columns.values())
+              + f" {metrics.uniform_cosine(autoencoder.hidden_features(r.params)).mean():>11.3f}"
+              + f" {switched_off(r.params, X):>11d}")
+
+
+GRID_COLUMNS = {"cost J": "cost", "MSE/mean": "reconstruction_mse", "held-out": "held_out_mse",
+                "‖W1 col‖": "weight_norm", "selectivity": "selectivity", "high-freq": "high_frequency",
+                "iterations": "iterations"}
+print_runs(course_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_train, (base_train, base_held))
+
+# %% [markdown]
+# *MSE/mean* and *held-out*: reconstruction error on training and held-out patches divided by
+# the mean patch's; *‖W1 col‖*: the length of a unit's incoming weights, averaged; *uniform
+# cos*: the mean cosine similarity of the features with the uniform patch (all pixels equal);
+# *units off*: units whose activation barely varies over the patches. Selectivity is near 0.9
+# for an edge and 0.1 for noise; *high-freq* is the share of a feature's power above 4 cycles
+# per patch (Appendix A).
+#
+# What the grid and the table show, on the course's preprocessing:
+#
+# * **λ small** (3·10⁻⁵, left column): the features are noisier — more power at high
+#   frequencies (0.26–0.66) — and with 16 units they are pixel noise (selectivity 0.23). The
+#   reconstruction is the best of the row on training *and* held-out patches, but the gap
+#   between the two (held-out minus training, 0.025–0.041) is two to three and a half times that at
+#   λ = 10⁻⁴ (0.010–0.015): a mild overfit.
+# * **λ large** (3·10⁻⁴, right column): smooth, broad strokes and curves (high-frequency
+#   share 0.07–0.08), shorter weights, and a worse reconstruction (0.46–0.54 of the mean
+#   patch's against 0.35–0.48 at λ = 10⁻⁴), with almost no train/held-out gap (0.003–0.005):
+#   weight decay trades fit for smoothness. No unit switches off.
+# * **$L_{hid}$**: with 16 units each must cover more of the patch — broad bars and corners —
+#   and the reconstruction is the worst of each column; more units reconstruct better, on
+#   held-out patches too, and tile positions and orientations more finely.
+#
+# The λ = 3·10⁻⁴ column here starts from the λ = 10⁻⁴ weights. On the course recipe that
+# makes no difference: from random weights, the same runs reach the same cost (to 10⁻⁴) and
+# the same kind of features:
+
+# %%
+def random_start(h, zca_epsilon):
+    return store.get_or_run(E.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca_epsilon, data_dir=DATA_DIR),
+                            E.run)
+
+
+def print_starts(grid, zca_epsilon, X, base):
+    """λ = 3e-4 from random weights and from the λ = 1e-4 weights, side by side."""
+    print("L_hid   start            iterations   cost J   MSE/mean  ‖W1 col‖  selectivity  uniform cos  units off")
+    for h in E.AE_GRID_HIDDEN:
+        for start, r in [("random", random_start(h, zca_epsilon)), ("λ=1e-4 weights", grid[(h, 3e-4)])]:
+            m = r.metrics
+            print(f"{h:>5d}   {start:15s} {m['iterations']:>11d} {m['cost']:>8.4f} "
+                  f"{m['reconstruction_mse'] / base:>9.3f} "
+                  f"{m['weight_norm']:>9.3f} {m['selectivity']:>12.2f} "
+                  f"{metrics.uniform_cosine(autoencoder.hidden_features(r.params)).mean():>12.3f} "
+                  f"{switched_off(r.params, X):>10d}")
+
+
+print_starts(course_grid, None, X_train, base_train)
+
+# %% [markdown]
+# ## 6. What whitening changes
+#
+# Neighbouring pixels of natural images are strongly correlated: most of the variance lies in
+# a few smooth, low-frequency directions (the power spectrum falls roughly like $1/f^2$).
+# **ZCA whitening**, applied between steps 2 and 3 of the course recipe, equalises the
+# variance: with the covariance of the mean-removed patches
+# $\Sigma = \frac1N Y^\top Y = U\,\mathrm{diag}(s)\,U^\top$,
+#
+# $$ Y \leftarrow Y Z, \qquad Z = U\,\mathrm{diag}\Big(\frac{1}{\sqrt{s + \varepsilon\,\bar s}}\Big)\,U^\top,
+#    \qquad \bar s = \tfrac1D \textstyle\sum_d s_d . $$
+#
+# Directions with variance well above $\varepsilon \bar s$ come out with (nearly) unit variance;
+# those below it — the finest, noise-dominated frequencies — are *damped* instead of blown up.
+# That is what the regulariser ε is for: without it, whitening would amplify pixel noise by
+# the inverse of tiny eigenvalues. ZCA (unlike PCA whitening) rotates back with $U$, so a
+# whitened patch still looks like an image. UFLDL's version of this exercise uses whitened
+# images. Whitening statistics (and the clipping range) are estimated on the training patches
+# only.
+
+# %%
+white = data.preprocess_patches(rgb, zca_epsilon=WHITE.zca_epsilon)
+print(f"whitened (ε = {WHITE.zca_epsilon:g} × mean variance): {white.shape} in [{white.min():.2f}, {white.max():.2f}]")
+fig = plots.patches_figure(rgb, gray, white)
+plt.show()
+
+# %% [markdown]
+# In the whitened patches (right) smooth shading is gone and the edges stand out. The
+# mechanism, measured: the variance along each principal direction of the patches, relative
+# to the largest (log scale).
+
+# %%
+fig = plots.variance_spectrum({"course recipe": gray.reshape(len(gray), -1),
+                               "whitened": white.reshape(len(white), -1)})
+plt.show()
+for name, x in [("course recipe", gray), ("whitened", white)]:
+    x = x.reshape(len(x), -1) - x.reshape(len(x), -1).mean(axis=0)
+    s = np.linalg.eigvalsh(x.T @ x / len(x))[::-1]
+    print(f"{name:13s} strongest / 10th direction: {s[0] / s[9]:7.1f}   strongest / weakest: {s[0] / s[-1]:8.1f}")
+
+# %% [markdown]
+# On the bundled patches, after the course recipe the variance falls by more than three orders
+# of magnitude from the strongest to the weakest direction, and by a factor of about twenty
+# within the first ten. Whitening leaves a gentle slope of less than two orders of magnitude:
+# ε equalises the strong directions and damps the weak ones rather than amplifying them.
+#
+# ### Exercise 5 (2 points): ZCA whitening
+#
+# Complete `zca_whiten`: given mean-removed patches `Y` (N × D, one patch per row) and ε, return
+# the whitened patches $YZ$ with $Z$ as defined above (`np.linalg.eigh` gives $s$ and $U$ of the
+# symmetric matrix Σ; clip tiny negative eigenvalues at 0). The check compares your result with
+# `mpcore.data.zca_matrix` for two values of ε.
+
+# %% tags=["solution:zca_whiten"]
+def zca_whiten(Y, epsilon):
+    """ZCA-whitened rows of Y (N, D): Y Z with Z = U diag(1 / sqrt(s + ε s̄)) U^T."""
+    ### BEGIN SOLUTION
+    sigma = Y.T @ Y / len(Y)
+    s, U = np.linalg.eigh(sigma)
+    s = np.clip(s, 0, None)
+    Z = (U / np.sqrt(s + epsilon * s.mean())) @ U.T
+    return Y @ Z
+    ### END SOLUTION
+
+
+# %% tags=["check:zca_whiten"]
+zca_whiten_passed = exercises.check("zca_whiten", zca_whiten)
+
+# %% [markdown]
+# ### The features on whitened patches
+#
+# The main setting ($L_{hid}$ = 64, λ = 10⁻⁴, β = 3, ρ = 0.01) trained on whitened patches, next
+# to the same setting on the course recipe (§4), each tile stretched to its own range:
+
+# %%
+X_white, X_white_held = E.autoencoder_inputs(DATA_DIR, WHITE.zca_epsilon, WHITE.seed)
+white_grid = {(h, lam): store.get_or_run(E.autoencoder_grid_config(h, lam, data_dir=DATA_DIR), E.run)
+              for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
+main = white_grid[(64, 1e-4)]
+fig = plots.feature_grids({f"whitened patches\n{plots.spectrum_note(main.metrics)}":
+                           autoencoder.hidden_features(main.params),
+                           f"course recipe, not whitened\n{plots.spectrum_note(course.metrics)}":
+                           autoencoder.hidden_features(course.params)},
+                          "Hidden features, L_hid=64, λ=1e-4, β=3, ρ=0.01, L-BFGS to convergence")
 plt.show()
 
 # %% [markdown]
 # On whitened patches nearly every unit is a thin, **localised, oriented edge** — at many
 # positions and angles — and a few are gratings: a compact, edge-based code for natural
-# images. Without whitening the features are still stroke-like but broader, smoother and
-# more curved: the network spends units on the smooth, high-variance directions.
+# images. On the course recipe the features are strokes too, but wider and more curved, and
+# some are texture. The mean orientation selectivity (in the titles) says the same: 0.73 against 0.62.
 #
-# ### Measuring "edge-like"
-#
-# To check this by numbers rather than by eye, take each feature's power spectrum $P(k)$ (the
-# squared 2-D Fourier transform of the mean-removed 16 × 16 image) and compute
-#
-# * the **orientation selectivity** $\big|\sum_k P(k)\,e^{2i\theta(k)}\big| / \sum_k P(k)$ over
-#   the nonzero frequencies $k$ at angle $\theta(k)$: near 1 when all the power lies along one
-#   orientation (a grating or a Gabor-like edge scores about 0.9, a short bar 0.75–0.9), near 0
-#   for a round blob and about 0.1 for pixel noise;
-# * the **high-frequency share**: the fraction of power above 4 cycles per patch (pixel noise
-#   puts about 80% of its power there, smooth features almost none).
-#
-# (`tests/test_study.py` checks these reference values. One caveat: the Fourier transform
-# treats the patch as periodic, so a long straight edge that crosses the whole patch at an
-# oblique angle scores lower than it looks; the measure is strict with features that are
-# *not* localised.)
+# The whitened grid, beside the course recipe's of §5 (same layout, one grey scale per panel):
 
 # %%
-for name, r in [("whitened", main), ("not whitened", plain)]:
-    sel, hf = r.metrics["selectivity"], r.metrics["high_frequency"]
-    print(f"{name:13s} mean selectivity {sel:.3f}, mean high-frequency share {hf:.3f}, "
-          f"redundancy {r.metrics['redundancy']:.3f}")
-
-# %% [markdown]
-# (*Redundancy*: each feature's largest |cosine similarity| with another feature, averaged;
-# near 1 would mean units copy each other.)
-#
-# ### Reconstructions
-#
-# Held-out whitened patches (top) and what the network makes of them (bottom). Most whitened
-# patches are low-contrast texture, which comes back as nearly flat grey; where a patch has a
-# strong edge, the reconstruction keeps a fainter copy of it, in the right place and at the
-# right angle. 64 sigmoid units that are off most of the time cannot code all 256 pixels;
-# the table in section 6 says how much of the patches' variance they do explain.
-
-# %%
-fig = plots.reconstructions(X_held, autoencoder.forward(main.params, X_held)[1])
-plt.show()
-
-# %% [markdown]
-# ## 5. The cost during training
-#
-# The cost curve (right, log scale) drops by more than an order of magnitude in the first
-# few iterations — at the start nearly all of the cost is the sparsity term, because every
-# unit is on about half the time instead of a fraction ρ — then
-# flattens near the cost of reconstructing every patch as the mean patch, and then keeps
-# falling slowly for hundreds of iterations as the units find edges. The title gives the final
-# cost and the iteration count. A run stopped after a few dozen iterations would have stopped
-# on that plateau: that is why the study trains to convergence.
-
-# %%
-fig = plots.autoencoder_figure(main)
-plt.show()
-
-# %% [markdown]
-# ## 6. How the hidden size and weight decay change the features
-#
-# Rows: $L_{hid}$ hidden units; columns: weight decay λ. Every run is trained to convergence
-# on whitened patches, with β = 3 and ρ = 0.01; each panel's title gives its measured
-# selectivity and high-frequency share. The table below lists every run's numbers.
-
-# %%
-grid = {(h, lam): store.get_or_run(E.AutoencoderConfig(n_hidden=h, lam=lam, data_dir=DATA_DIR), E.run)
-        for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
 fig = plots.feature_grid_matrix(
-    {k: autoencoder.hidden_features(r.params) for k, r in grid.items()}, "Hidden features across L_hid and λ",
-    notes={k: plots.spectrum_note(r.metrics) for k, r in grid.items()})
+    {k: autoencoder.hidden_features(r.params) for k, r in white_grid.items()},
+    "Hidden features across L_hid and λ: whitened patches, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
+    notes={k: plots.spectrum_note(r.metrics) for k, r in white_grid.items()}, scale="panel")
+plt.show()
+white_base = (np.mean((X_white - X_white.mean(axis=0)) ** 2), np.mean((X_white_held - X_white.mean(axis=0)) ** 2))
+print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white, white_base)
+
+# %% [markdown]
+# Beside the course recipe's grid:
+#
+# * At every point of the grid the whitened features are more oriented (selectivity higher by
+#   0.06 to 0.22), and they reconstruct worse relative to the mean patch (0.54–0.92
+#   against 0.26–0.54): whitening moves variance out of the few smooth directions a handful of
+#   units can code into many directions they cannot all code.
+# * λ small: noisier features (high-frequency share 0.28–0.31; with 16 units mostly noise) and
+#   the largest train/held-out gaps. λ = 10⁻⁴: edges (selectivity 0.70–0.74).
+# * λ = 3·10⁻⁴ (from the λ = 10⁻⁴ weights, like the course recipe's column): still edges
+#   (0.71–0.74), smoother (high-frequency share at most 0.17), a worse reconstruction, and —
+#   unlike the course recipe — switched-off units, the flat grey tiles: 3 of 64 and 29 of 100.
+
+# %% [markdown]
+# ### λ = 3·10⁻⁴ on whitened patches: a stall, or the minimum?
+#
+# The first version of this study trained the whitened λ = 3·10⁻⁴ column like the others,
+# from random weights, and stopped each run when the cost fell by less than 10⁻⁴ (relative)
+# over 20 iterations: after 58–76 iterations, at J ≈ 1.645 — the cost of answering every patch
+# with the mean patch, the plateau the cost curve of §3 sits on for its first 20 iterations.
+# Every unit then had cosine −0.99 with the uniform patch (all pixels equal), and its tiles,
+# each stretched to its own range, showed a different high-contrast noise: the leftover of the
+# random start on top of one shared uniform weight. Was that the minimum, or a run stopped on
+# the plateau? Two measurements decide it, on both preprocessings (they ship with mpcore):
+#
+# * **from random weights, converged on the gradient**: the same runs, continued until the
+#   gradient norm $\lVert\nabla J\rVert$ falls to 2·10⁻⁴ (`grad_tol`);
+# * **warm-started**: the same cost, L-BFGS started from the converged λ = 10⁻⁴ weights, with
+#   the same gradient criterion.
+
+# %%
+print_starts(white_grid, WHITE.zca_epsilon, X_white, white_base[0])
+
+# %% [markdown]
+# On whitened patches the two starts end in different places. From random weights, every run
+# ends with every unit off: the reconstruction is exactly the mean patch's (1.000), the
+# weights are short (‖W1 col‖ below 0.08 with 64 and 100 units; with 16, the run met the gradient
+# criterion at 0.54, still with the shared uniform weight of the stopped run, cosine −0.995).
+# From the λ = 10⁻⁴ weights, every run ends at a *lower* cost (by 0.038–0.046) with working
+# features: edges (selectivity 0.71–0.74), a reconstruction at 0.84–0.92 of the mean patch's,
+# and a few units off — 3 of 64 and 29 of 100: at this λ, weight decay makes some units not
+# worth their weights. So the collapsed state was neither a stall nor *the* minimum: it is a
+# second place where the gradient vanishes, with a higher cost, and training from random
+# weights ends there. It is not a narrow trap either: restarted from the collapsed weights plus
+# random weights as long as the working solution's (column length 1 here, 3.3 there), L-BFGS
+# goes back to it, live:
+
+# %%
+cold = random_start(64, WHITE.zca_epsilon)
+kick = {k: v.copy() for k, v in cold.params.items()}
+kick_rng = np.random.default_rng(1)
+for k, axis in (("W1", 0), ("W2", 1)):
+    noise = kick_rng.standard_normal(kick[k].shape)
+    kick[k] += noise / np.linalg.norm(noise, axis=axis, keepdims=True)
+white_cost = lambda p: autoencoder.loss_and_grads(p, X_white, **dict(hyper, lam=3e-4))  # noqa: E731
+p_kick, h_kick = lbfgs(white_cost, kick, maxiter=300, grad_tol=E.AE_GRAD_TOL, progress=False)
+print(f"collapsed: J = {white_cost(cold.params)[0]:.4f}; plus random weights: J = {white_cost(kick)[0]:.4f}; "
+      f"after {len(h_kick.train_loss)} L-BFGS iterations: J = {h_kick.train_loss[-1]:.4f}, "
+      f"‖W1 col‖ {np.linalg.norm(p_kick['W1'], axis=0).mean():.3f}, units off {switched_off(p_kick, X_white)}")
+
+# %% [markdown]
+# The features of the two L_hid = 64 runs, with each feature's pixel mean (its uniform, DC
+# component) removed and one grey scale per panel, then the three terms of the cost of the
+# run from random weights:
+
+# %%
+fig = plots.feature_grids({"from random weights": autoencoder.hidden_features(cold.params),
+                           "from λ=1e-4's weights": autoencoder.hidden_features(white_grid[(64, 3e-4)].params)},
+                          "Hidden features, λ=3e-4, L_hid=64, β=3, ρ=0.01, whitened patches", scale="panel",
+                          remove_dc=True)
+plt.show()
+fig = plots.cost_terms_figure(cold.history, "The cost from random weights: λ=3e-4, L_hid=64, whitened patches",
+                              baseline=0.5 * np.sum((X_white - X_white.mean(axis=0)) ** 2) / len(X_white))
 plt.show()
 
 # %% [markdown]
-# To compare reconstruction errors fairly, divide each by the error of the simplest possible
-# model — always output the mean training patch — on the same patches: 1.0 means the hidden
-# layer adds nothing, lower is better. (The held-out patches happen to vary a little more than
-# the training patches, so their raw errors are not comparable with the training errors.)
+# Left, what the random start leaves once the uniform component is taken out: grainy blotches
+# and smooth gradients, no edges — on weights about 40 times shorter than those on the right
+# (‖W1 col‖ 0.08 against 3.3), too short for any patch to move a unit's activation. Right,
+# edges and a few gratings; the faintest tiles are the switched-off units, whose weights were
+# mostly the uniform component. In the cost curve, the reconstruction term stays within 0.006
+# of the dotted mean-patch line from iteration 12 on, while the weight decay falls from 0.034
+# to almost 0 as the weights shrink.
+#
+# **Why one uniform weight in every unit?** The inputs are not centred: after the course
+# recipe — with or without whitening — every pixel averages 0.5 (§1). Write a patch as
+# $x_n = 0.5\,\mathbf 1 + \tilde x_n$ with $\tilde x_n$ centred. The gradient of any term with
+# respect to unit $j$'s weights is
+# $\sum_n \delta_{1,nj}\, x_n = 0.5\,\mathbf 1 \sum_n \delta_{1,nj} + \sum_n \delta_{1,nj}\,\tilde x_n$:
+# whatever pushes the unit's *mean* input up or down — the same push for every example, like
+# the sparsity term's β/N of §2 — moves its weights along the uniform patch $\mathbf 1$. Through
+# them, the unit's mean input changes far more than through its bias: the bias's gradient is
+# $\sum_n \delta_{1,nj}$, each of the 256 weights gets half of it, and each weight meets a pixel
+# that is 0.5 on average — 256 × 0.5 × 0.5 = 64 times the bias's effect. At the random start
+# every unit is on far more often than ρ = 0.01, and the sparsity term is nearly all of the
+# cost (§3): every unit's weights are pushed down along $\mathbf 1$, all with the same sign —
+# the cosine −0.99 of the stopped runs. On centred inputs the same push would land on the
+# biases alone. Measured at the random start of the runs above:
 
 # %%
-mean_patch = X_train.mean(axis=0)
-base_train, base_held = np.mean((X_train - mean_patch) ** 2), np.mean((X_held - mean_patch) ** 2)
-
-
-def print_runs(runs, settings, columns):
-    """One row per run: its `settings` (config fields), then `columns` ({header: metric}), with the
-    reconstruction errors divided by the mean-patch baselines."""
-    print(" ".join(f"{h:>11s}" for h in [*settings, *columns]))
-    for r in runs.values():
-        m = dict(r.metrics, reconstruction_mse=r.metrics["reconstruction_mse"] / base_train,
-                 held_out_mse=r.metrics["held_out_mse"] / base_held)
-        print(" ".join(f"{getattr(r.config, k):>11g}" for k in settings.values()) + " "
-              + " ".join(f"{m[k]:>11.3f}" if isinstance(m[k], float) else f"{m[k]:>11d}" for k in columns.values()))
-
-
-print_runs(grid, {"L_hid": "n_hidden", "λ": "lam"},
-           {"MSE/mean": "reconstruction_mse", "held-out": "held_out_mse", "‖W1 col‖": "weight_norm",
-            "selectivity": "selectivity", "high-freq": "high_frequency", "redundancy": "redundancy",
-            "iterations": "iterations"})
+p0 = autoencoder.init_params(256, 64, np.random.default_rng(WHITE.seed))
+a0, _ = autoencoder.forward(p0, X_white)
+for name, beta in [("the whole cost", WHITE.beta), ("without the sparsity term", 0.0)]:
+    _, g0 = autoencoder.loss_and_grads(p0, X_white, lam=3e-4, beta=beta, rho=WHITE.rho)
+    cos0 = metrics.uniform_cosine(g0["W1"].T)  # one row per unit: its weight gradient as a patch
+    print(f"{name:26s}: cosine of each unit's weight gradient with the uniform patch "
+          f"{cos0.min():.4f} to {cos0.max():.4f}")
+print(f"mean activation per unit at the start: {a0.mean(axis=0).min():.2f} to {a0.mean(axis=0).max():.2f} "
+      f"(ρ = {WHITE.rho}); mean pixel value {X_white.mean():.3f}")
 
 # %% [markdown]
-# What the grid and the table show:
-#
-# * **λ too large** (right column): weight decay wins. Every unit shows the same faint pattern
-#   (redundancy ≈ 1), the weights are an order of magnitude smaller than at λ = 10⁻⁴, and the
-#   reconstruction error equals that of outputting the mean patch (ratio 1.000): the hidden
-#   layer has been switched off. Between λ = 10⁻⁴ and 3·10⁻⁴ the balance tips.
-# * **λ small** (left column): the features are noisier — lower selectivity, more power at high
-#   frequencies — and with 16 units most of them are noise. The reconstruction fits the
-#   training patches better than held-out ones, and that gap is larger than at λ = 10⁻⁴: a mild
-#   overfit, which weight decay reins in.
-# * **$L_{hid}$**: with few units (16) each must cover more of the patch — broad edges and bars —
-#   and the reconstruction stays close to the mean patch: underfitting. More units reconstruct
-#   better, on held-out patches too, and tile positions and orientations more finely; they
-#   are also more alike (redundancy grows with $L_{hid}$), and the train/held-out gap grows a
-#   little.
-#
-# **Question A (1 point).** In the grid, the right-hand column (the largest λ) shows almost the
-# same faint pattern in every unit and reconstructs no better than the mean patch. Using the
-# cost $J$, explain why a large enough λ switches the hidden layer off.
+# **Question A (1 point).** At λ = 3·10⁻⁴, L-BFGS from random weights and from the λ = 10⁻⁴
+# weights reach the same cost on the course recipe (§5), but on whitened patches the run from
+# random weights ends with every unit off, at a higher cost than the warm-started run, and
+# returns there when its weights are kicked. (a) What does that say about $J$ as a function of
+# the weights? (b) Using the gradients of §2, show that all-zero weights $W_1 = W_2 = 0$ (with the
+# best biases) are a point where the gradient vanishes, and argue when a small step away from
+# it lowers the cost — how that depends on λ and on the variance of the patches along their
+# strongest direction. (c) Why can whitening then make a difference at a λ where the course
+# recipe has none?
 
 # %% [markdown] tags=["answer:question_lambda"]
-# **Answer.** Weight decay adds $\frac{\lambda}{2}\lVert W\rVert^2$ to $J$. Using the hidden layer costs
-# weights: reconstruction improves only if the units' weights are large enough to carry the
-# patch's structure. When λ is so large that the decay term grows faster than the
-# reconstruction error falls, the minimum of $J$ has tiny weights; then every unit's input is
-# close to its bias, all units respond almost alike (redundancy ≈ 1), and the output is close
-# to the mean patch, which the biases alone can produce.
+# **Answer.** (a) $J$ is not convex: it has more than one minimum, and the one training ends
+# in depends on where it starts.
+#
+# (b) With $W_1 = 0$ every hidden unit outputs the same constant $a_{nj} = \sigma(b_{1,j}) = \rho$
+# (the best bias meets the target), so $\hat\rho = \rho$ and the KL derivative is 0; with $W_2 = 0$
+# the best $b_2$ outputs the mean patch $m$. Then $\nabla_{W_2} J = a^\top\delta_2 = \rho\sum_n\delta_{2,n} = 0$
+# (the output errors sum to zero at the best $b_2$) and $\delta_1 = (\delta_2 W_2^\top + 0)\odot a(1-a) = 0$,
+# so $\nabla_{W_1} J = 0$. Step away along $W_1 = \varepsilon\, u v^\top$, $W_2 = \varepsilon\, v w^\top$ (unit
+# vectors $u, w$ over pixels, $v$ over units): the hidden activation moves by
+# $\rho(1-\rho)\,\varepsilon\,(\tilde x_n \cdot u)$ and the output by about
+# $m(1-m)\,\rho(1-\rho)\,\varepsilon^2 (\tilde x_n\cdot u)\, w$, so the reconstruction term falls by
+# about $\tfrac14\rho(1-\rho)\,\varepsilon^2\, u^\top \Sigma\, w$ ($\Sigma$ the patches' covariance,
+# $m(1-m) \approx \tfrac14$), at most $\tfrac14\rho(1-\rho)\,\varepsilon^2 s_{max}$ with $s_{max}$ its largest
+# eigenvalue — while the weight decay rises by $\tfrac\lambda2(\varepsilon^2 + \varepsilon^2) = \lambda\varepsilon^2$.
+# Both are second order in ε: no small step helps when $\lambda > \lambda^* = \tfrac14\rho(1-\rho)\,s_{max}$.
+# Above $\lambda^*$ the zero weights are a local minimum, and training that comes near them
+# (the uniform push of the sparsity term shrinks every unit at the start) stays there. The
+# sparse target makes $\lambda^*$ small: the hidden slope at activation ρ is $\rho(1-\rho) \approx 0.01$.
+#
+# (c) Whitening spreads the patches' variance evenly over the directions: about the same total
+# variance, but a much smaller $s_{max}$ (§6's spectrum), hence a smaller $\lambda^*$. Measured
+# below: on the course recipe $\lambda^*$ is far above 3·10⁻⁴, on whitened patches just below it.
+
+# %%
+for name, X in [("course recipe", X_train), ("whitened", X_white)]:
+    s_max = np.linalg.eigvalsh(np.cov(X.T, bias=True))[-1]
+    rho = COURSE.rho
+    print(f"{name:13s}: total variance {np.trace(np.cov(X.T, bias=True)):.2f}, s_max {s_max:.3f}, "
+          f"λ* = ρ(1-ρ)/4 · s_max = {rho * (1 - rho) / 4 * s_max:.1e}")
 
 # %% [markdown]
-# **Question B (1 point).** Without whitening (the figure in section 4) the features are broader
-# and smoother than with it. Why does equalising the variance of the principal directions
-# lead to localised edges?
+# **Question B (1 point).** Whitening changes the patches, not the network or its cost. Why
+# does equalising the variance of the principal directions change *which* features the
+# sparse autoencoder learns — why smooth, broad features on the course recipe and localised
+# edges on whitened patches?
 
 # %% [markdown] tags=["answer:question_whitening"]
 # **Answer.** The reconstruction error is dominated by the directions with the most variance.
@@ -450,13 +777,14 @@ print_runs(grid, {"L_hid": "n_hidden", "λ": "lam"},
 #
 # Rows: the weight β of the sparsity term; columns: the target mean activation ρ. Every run has
 # the main $L_{hid}$ = 64 and λ = 10⁻⁴ and is trained to convergence on whitened patches; the
-# main setting is β = 3, ρ = 0.01 (middle row, left).
+# main setting is β = 3, ρ = 0.01 (middle row, left). Each tile is stretched to its own range.
 
 # %%
 sparsity = {(b, r): store.get_or_run(E.AutoencoderConfig(beta=b, rho=r, data_dir=DATA_DIR), E.run)
             for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO}
 fig = plots.feature_grid_matrix(
-    {k: autoencoder.hidden_features(r.params) for k, r in sparsity.items()}, "Hidden features across β and ρ",
+    {k: autoencoder.hidden_features(r.params) for k, r in sparsity.items()},
+    "Hidden features across β and ρ: whitened patches, L_hid=64, λ=1e-4",
     notes={k: plots.spectrum_note(r.metrics) for k, r in sparsity.items()},
     labels=("β", "ρ"))
 plt.show()
@@ -465,10 +793,11 @@ plt.show()
 print_runs(sparsity, {"β": "beta", "ρ": "rho"},
            {"mean act.": "mean_activation", "dead units": "dead_units", "MSE/mean": "reconstruction_mse",
             "selectivity": "selectivity", "high-freq": "high_frequency", "redundancy": "redundancy",
-            "iterations": "iterations"})
+            "iterations": "iterations"}, X_white, white_base)
 
 # %% [markdown]
-# What the grid and the table show:
+# What the grid and the table show (*redundancy*: each feature's largest |cosine| with another
+# feature, averaged — Appendix A):
 #
 # * **ρ decides whether the features are edges.** At ρ = 0.01 (left column) every β gives
 #   localised, oriented edges and gratings (selectivity above 0.7). At ρ = 0.05 the units answer
@@ -491,11 +820,13 @@ print_runs(sparsity, {"β": "beta", "ρ": "rho"},
 # %% [markdown]
 # ## 8. Explore
 #
-# Move λ from 10⁻⁴ up to 3·10⁻⁴ and watch the features vanish, or down to 3·10⁻⁵ and watch
-# them get noisier; move $L_{hid}$ to 16 and watch them grow broader. Every grid point ships
-# with the package, so each move replots at once. (With `DATA_DIR` set to the course's file,
-# nothing is trained yet: a setting not in the store keeps the previous figure and offers a
-# *Train this setting* button, with a progress bar and Cancel — moving a slider never trains.)
+# The explorer runs on the whitened grid of §6, one grey scale per panel. Move λ from 10⁻⁴ up to
+# 3·10⁻⁴ and watch the edges grow smoother and, with L_hid = 100, many units switch off (flat
+# tiles); move it down to 3·10⁻⁵ and watch them get noisier; move $L_{hid}$ to 16 and watch
+# them grow broader. Every grid point ships with the
+# package, so each move replots at once. (With `DATA_DIR` set to the course's file, nothing is
+# trained yet: a setting not in the store keeps the previous figure and offers a *Train this
+# setting* button, with a progress bar and Cancel — moving a slider never trains.)
 
 # %% tags=["nbval-ignore-output"]
 widgets.autoencoder_explorer(store, data_dir=DATA_DIR)
@@ -511,26 +842,62 @@ widgets.sparsity_explorer(store, data_dir=DATA_DIR)
 # %% [markdown]
 # ## Summary
 #
-# * The sparse autoencoder's cost has three terms; each has a simple gradient, and a
-#   finite-difference check (relative errors between 10⁻¹¹ and 10⁻⁹) supports the
-#   implementation.
-# * Trained to convergence on whitened natural image patches, its hidden units become
-#   localised, oriented edge detectors — measured, not only seen. Without whitening the
-#   features are broader and smoother.
-# * Too little weight decay leaves noisy, slightly overfitted features; too much switches them
-#   off. Few hidden units underfit; more units reconstruct better and grow partly redundant.
-# * With 64 hidden units and λ = 10⁻⁴, edges needed a sparse code: with a target activation ρ of
-#   0.05 or more the features turn into texture and speckle, although they reconstruct better;
-#   β sets how closely the units keep to ρ. Other settings move that threshold (UFLDL's linear
-#   decoder learns edges at ρ = 0.035).
+# * The course recipe — luminosity, each patch's mean removed, clipped at 3 standard deviations,
+#   mapped to [0.1, 0.9] — leaves inputs that average 0.5, not 0.
+# * The cost has three terms. The sparsity term acts through each unit's mean activation, so
+#   its gradient puts the same β/N term into every example's δ₁; a finite-difference check
+#   (relative errors of 10⁻⁹ or less) supports the implementation.
+# * Trained to convergence with L-BFGS on the course recipe, the hidden units become strokes
+#   (selectivity 0.62); 60 iterations leave blobs, and the course's mini-batch gradient descent
+#   at η = 0.3 stops at a higher cost with blotchier features.
+# * On the course recipe, λ trades fit for smoothness: a small λ gives noisier features and a
+#   larger train/held-out gap, a large one smooth, broad strokes and a worse reconstruction.
+#   More hidden units reconstruct better.
+# * Whitening gives localised, oriented edges at every point of the grid. On whitened patches,
+#   λ = 3·10⁻⁴ trained from random weights ends with every unit off: a second minimum of the
+#   cost, higher than the one reached from the λ = 10⁻⁴ weights. Zero weights are a minimum
+#   once λ exceeds ρ(1 − ρ)·s_max/4, which whitening lowers below 3·10⁻⁴ and the course recipe
+#   does not.
+# * With 64 hidden units and λ = 10⁻⁴ on whitened patches, edges needed a sparse code: with a
+#   target activation ρ of 0.05 or more the features turn into texture and speckle, although
+#   they reconstruct better; β sets how closely the units keep to ρ. Other settings move that
+#   threshold (UFLDL's linear decoder learns edges at ρ = 0.035).
 #
-# **Not shown here**: the β × ρ grid at other hidden sizes or weight decays, other whitening
-# strengths ε, and the random initialisation (each setting is one seed; the
-# measures are averages over all of a run's features, which makes them stable, but we did not
-# measure their spread over seeds).
+# **Not shown here**: other random initialisations (each setting is one seed; the measures
+# are averages over all of a run's features, which makes them stable, but we did not measure
+# their spread over seeds), other whitening strengths ε, other photographs, and the β × ρ grid
+# at other hidden sizes or weight decays.
 
 # %% [markdown]
-# ## Appendix: mpcore's implementation of the cost
+# ## Appendix A: how the features are measured
+#
+# **Orientation selectivity and high-frequency share.** Take each feature's power spectrum
+# $P(k)$ (the squared 2-D Fourier transform of the mean-removed 16 × 16 image) and compute
+#
+# * the **orientation selectivity** $\big|\sum_k P(k)\,e^{2i\theta(k)}\big| / \sum_k P(k)$ over
+#   the nonzero frequencies $k$ at angle $\theta(k)$: near 1 when all the power lies along one
+#   orientation (a grating or a Gabor-like edge scores about 0.9, a short bar 0.75–0.9), near 0
+#   for a round blob and about 0.1 for pixel noise;
+# * the **high-frequency share**: the fraction of power above 4 cycles per patch (pixel noise
+#   puts about 80% of its power there, smooth features almost none).
+#
+# (`tests/test_study.py` checks these reference values. One caveat: the Fourier transform
+# treats the patch as periodic, so a long straight edge that crosses the whole patch at an
+# oblique angle scores lower than it looks; the measure is strict with features that are
+# *not* localised.) The tables print each run's mean over its features.
+#
+# **Normalised reconstruction error.** To compare reconstruction errors across settings and
+# preprocessings, each is divided by the error of the simplest possible model — always output
+# the mean training patch — on the same patches: 1.0 means the hidden layer adds nothing, lower
+# is better. (The held-out patches happen to vary a little more than the training patches, so
+# their raw errors are not comparable with the training errors; their ratios are.)
+#
+# **Redundancy**: each feature's largest |cosine similarity| with another feature, averaged;
+# near 1 would mean units copy each other. **Uniform cosine**: a feature's cosine similarity
+# with the uniform patch, $\sqrt{D}\,\bar f / \lVert f\rVert$ (`metrics.uniform_cosine`).
+
+# %% [markdown]
+# ## Appendix B: mpcore's implementation of the cost
 #
 # The code behind every figure above — Exercise 3's answer, so it comes after the exercises —
 # read from `mpcore/models/autoencoder.py` itself (layers are forward/backward pairs from

@@ -22,8 +22,13 @@
 #
 # ## 1. Sparse autoencoder: hidden features
 #
-# Move λ from 10⁻⁴ to 3·10⁻⁴ and watch the features vanish, or down to 3·10⁻⁵ and watch them
-# get noisier; move L_hid to 16 and watch them grow broader.
+# The L_hid × λ grid on whitened patches (notebook 1, §6), every panel on one grey scale. Move
+# λ from 10⁻⁴ up to 3·10⁻⁴: the edges stay, a little smoother, and a few units switch off —
+# flat grey tiles whose activation no longer depends on the patch (3 of 64; move L_hid to 100
+# and it is 29 of 100). Those λ = 3·10⁻⁴ runs start from the λ = 10⁻⁴ weights: from random
+# weights, L-BFGS at that λ switches *every* unit off and stops at a higher cost (notebook 1,
+# §5: the cost has more than one minimum). Move λ down to 3·10⁻⁵ and watch the features get
+# noisier; move L_hid to 16 and watch them grow broader.
 
 # %% tags=["nbval-ignore-output"]
 from mpcore import widgets

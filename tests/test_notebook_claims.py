@@ -180,12 +180,180 @@ def test_notebook_2_section_5_word_groups(shipped):
     assert all(-2 < at[w][0] < 0 and -0.5 < at[w][1] < 1 for w in ("them", "us"))
 
 
-def test_notebook_1_section_3_convergence(shipped):
-    main = _get(shipped, E.AutoencoderConfig())
-    # "Sixty iterations are not convergence: ... the converged run below reaches 0.73"
-    assert main.history["stopped"].startswith("converged")
-    assert main.metrics["iterations"] > 60
-    assert round(main.metrics["selectivity"], 2) == 0.73
+@pytest.fixture(scope="module")
+def ae(shipped):
+    """Notebook 1's runs: the grids on both preprocessings, the λ = 3e-4 random-start twins, the
+    course's SGD, and the mean-patch yardsticks."""
+    from mpcore import metrics
+    from mpcore.models import autoencoder
+
+    out = {"sgd": _get(shipped, E.autoencoder_course_sgd_config())}
+    for name, zca in (("course", None), ("white", 1.0)):
+        out[name] = {(h, lam): _get(shipped, E.autoencoder_grid_config(h, lam, zca_epsilon=zca))
+                     for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
+        out[name + "_random"] = {h: _get(shipped, E.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca))
+                                 for h in E.AE_GRID_HIDDEN}
+        X, X_held = E.autoencoder_inputs(None, zca, 0)
+        m = X.mean(axis=0)
+        out[name + "_X"] = X
+        out[name + "_base"] = (np.mean((X - m) ** 2), np.mean((X_held - m) ** 2))
+    out["off"] = lambda r, X: int(np.sum(autoencoder.forward(r.params, X)[0].std(axis=0) < 1e-3))
+    out["ucos"] = lambda r: metrics.uniform_cosine(autoencoder.hidden_features(r.params))
+    return out
+
+
+def _ratio(ae, name, r, held=False):
+    key = "held_out_mse" if held else "reconstruction_mse"
+    return r.metrics[key] / ae[name + "_base"][int(held)]
+
+
+def test_notebook_1_section_3_training_and_solvers(ae):
+    course, sgd = ae["course"][(64, 1e-4)], ae["sgd"]
+    # "Sixty iterations are not convergence": the study's run converged, after far more iterations
+    assert course.history["stopped"].startswith("converged") and course.metrics["iterations"] > 60
+    # the course's solver: "stopped after 287 epochs — its mean mini-batch cost had not improved for 50"
+    assert sgd.history["stopped"] == "early stopping" and sgd.metrics["iterations"] == 287
+    assert sgd.metrics["iterations"] - 1 - sgd.history["best_epoch"] == sgd.config.sgd.patience == 50
+    # "at a higher full-batch cost than L-BFGS (1.093 against 0.874) and a worse reconstruction, in a fifth of the time"
+    assert (round(sgd.metrics["cost"], 3), round(course.metrics["cost"], 3)) == (1.093, 0.874)
+    assert _ratio(ae, "course", sgd) > _ratio(ae, "course", course)
+    assert 0.15 < sgd.wall_time / course.wall_time < 0.25
+    # "over its last 100 epochs the mean mini-batch cost wanders between 1.219 and 1.241"
+    last = np.asarray(sgd.history["train_loss"][-100:])
+    assert (round(last.min(), 3), round(last.max(), 3)) == (1.219, 1.241)
+    # η = 0.3, momentum 0.4, batch 32, 300 epochs at most
+    assert (sgd.config.sgd.lr, sgd.config.sgd.momentum, sgd.config.sgd.batch_size, sgd.config.sgd.epochs) == \
+        (0.3, 0.4, 32, 300)
+
+
+def test_notebook_1_section_3_cost_terms(ae):
+    h = ae["course"][(64, 1e-4)].history
+    t, J = {k: np.asarray(v) for k, v in h["monitor"].items()}, np.asarray(h["train_loss"])
+    base = 0.5 * ae["course_base"][0] * 256  # the mean patch's reconstruction term
+    np.testing.assert_allclose(t["reconstruction"] + t["weight_decay"] + t["sparsity"], J, rtol=1e-9)
+    # "nearly all of the cost is the sparsity term (58 of 60)"
+    assert (round(t["sparsity"][0]), round(J[0])) == (58, 60)
+    # "L-BFGS removes it within ten iterations"
+    assert t["sparsity"][9] < 0.01
+    # "sits on the dotted line ... until about iteration 20"
+    assert np.all(np.abs(t["reconstruction"][11:20] - base) < 0.002 * base)
+    assert t["reconstruction"][30] < 0.9 * base
+    # "from 1.77 to 0.66, while the weight decay grows about twentyfold (0.010 → 0.196) ... sparsity 0.022"
+    assert (round(t["reconstruction"][10], 2), round(t["reconstruction"][-1], 2)) == (1.77, 0.66)
+    assert (round(t["weight_decay"][0], 3), round(t["weight_decay"][-1], 3)) == (0.010, 0.196)
+    assert 18 < t["weight_decay"][-1] / t["weight_decay"][0] < 22 and round(t["sparsity"][-1], 3) == 0.022
+
+
+def test_notebook_1_section_4_features(ae):
+    course, sgd = ae["course"][(64, 1e-4)], ae["sgd"]
+    # "the error is 0.38 of the mean patch's on held-out patches"
+    assert round(_ratio(ae, "course", course, held=True), 2) == 0.38
+    # the selectivity printed below the features: L-BFGS 0.62, SGD 0.29 (the SGD's features blotchier)
+    assert (round(course.metrics["selectivity"], 2), round(sgd.metrics["selectivity"], 2)) == (0.62, 0.29)
+
+
+def test_notebook_1_section_5_course_recipe_grid(ae):
+    g, lo, mid, hi = ae["course"], *E.AE_GRID_LAMBDA
+    hs = E.AE_GRID_HIDDEN
+    gap = {k: _ratio(ae, "course", r, True) - _ratio(ae, "course", r) for k, r in g.items()}
+    # λ small: "more power at high frequencies (0.26–0.66) — and with 16 units they are pixel noise (0.23)"
+    assert [round(g[(h, lo)].metrics["high_frequency"], 2) for h in hs] == [0.66, 0.29, 0.26]
+    assert round(g[(16, lo)].metrics["selectivity"], 2) == 0.23
+    # "the best of the row on training *and* held-out patches"
+    for h in hs:
+        assert min(E.AE_GRID_LAMBDA, key=lambda lam: _ratio(ae, "course", g[(h, lam)])) == lo
+        assert min(E.AE_GRID_LAMBDA, key=lambda lam: _ratio(ae, "course", g[(h, lam)], True)) == lo
+    # "the gap (0.025–0.041) is two to three and a half times that at λ = 10⁻⁴ (0.010–0.015)"
+    assert [round(gap[(h, lo)], 3) for h in hs] == [0.025, 0.041, 0.038]
+    assert [round(gap[(h, mid)], 3) for h in hs] == [0.010, 0.012, 0.015]
+    assert all(2 <= gap[(h, lo)] / gap[(h, mid)] <= 3.5 for h in hs)
+    # λ large: "high-frequency share 0.07–0.08", "0.46–0.54 ... against 0.35–0.48", "gap 0.003–0.005", none off
+    assert all(0.07 <= round(g[(h, hi)].metrics["high_frequency"], 2) <= 0.08 for h in hs)
+    assert [round(_ratio(ae, "course", g[(h, hi)]), 2) for h in hs] == [0.54, 0.48, 0.46]
+    assert [round(_ratio(ae, "course", g[(h, mid)]), 2) for h in hs] == [0.48, 0.37, 0.35]
+    assert all(0.003 <= round(gap[(h, hi)], 3) <= 0.005 for h in hs)
+    assert all(g[(h, hi)].metrics["weight_norm"] < g[(h, mid)].metrics["weight_norm"] for h in hs)
+    assert all(ae["off"](r, ae["course_X"]) == 0 for r in g.values())
+    # L_hid: "the reconstruction is the worst of each column" with 16; more units reconstruct better
+    for lam in E.AE_GRID_LAMBDA:
+        for kind in (False, True):
+            v = [_ratio(ae, "course", g[(h, lam)], kind) for h in hs]
+            assert v == sorted(v, reverse=True)
+    # "from random weights, the same runs reach the same cost (to 10⁻⁴) and the same kind of features"
+    for h in hs:
+        cold, warm = ae["course_random"][h], g[(h, hi)]
+        assert abs(cold.metrics["cost"] - warm.metrics["cost"]) <= 1e-4
+        assert abs(cold.metrics["selectivity"] - warm.metrics["selectivity"]) < 0.02
+
+
+def test_notebook_1_section_6_whitened_grid(ae):
+    w, c, hs = ae["white"], ae["course"], E.AE_GRID_HIDDEN
+    # "selectivity higher by 0.06 to 0.22" at every point; reconstruct worse: 0.54–0.92 against 0.26–0.54
+    d = [w[k].metrics["selectivity"] - c[k].metrics["selectivity"] for k in w]
+    assert round(min(d), 2) == 0.06 and round(max(d), 2) == 0.22
+    rw, rc = [_ratio(ae, "white", r) for r in w.values()], [_ratio(ae, "course", r) for r in c.values()]
+    assert (round(min(rw), 2), round(max(rw), 2), round(min(rc), 2), round(max(rc), 2)) == (0.54, 0.92, 0.26, 0.54)
+    lo, mid, hi = E.AE_GRID_LAMBDA
+    gap = {k: _ratio(ae, "white", r, True) - _ratio(ae, "white", r) for k, r in w.items()}
+    # λ small: "high-frequency share 0.28–0.31", "the largest train/held-out gaps"; λ = 10⁻⁴: "0.70–0.74"
+    assert all(0.28 <= round(w[(h, lo)].metrics["high_frequency"], 2) <= 0.31 for h in hs)
+    assert all(gap[(h, lo)] == max(gap[(h, lam)] for lam in E.AE_GRID_LAMBDA) for h in hs)
+    assert [round(w[(h, mid)].metrics["selectivity"], 2) for h in hs] == [0.70, 0.73, 0.74]
+    # λ = 3e-4: "still edges (0.71–0.74), high-frequency share at most 0.17, ... 3 of 64 and 29 of 100" off
+    assert [round(w[(h, hi)].metrics["selectivity"], 2) for h in hs] == [0.74, 0.74, 0.71]
+    assert max(w[(h, hi)].metrics["high_frequency"] for h in hs) < 0.175
+    assert [ae["off"](w[(h, hi)], ae["white_X"]) for h in hs] == [0, 3, 29]
+    # the main settings' features: "0.73 against 0.62"
+    assert [round(g[(64, mid)].metrics["selectivity"], 2) for g in (w, c)] == [0.73, 0.62]
+
+
+def test_notebook_1_section_6_high_lambda(ae):
+    w, hs, hi = ae["white"], E.AE_GRID_HIDDEN, E.AE_GRID_LAMBDA[-1]
+    for h in hs:
+        cold, warm = ae["white_random"][h], w[(h, hi)]
+        # from random weights: "every unit off: the reconstruction is exactly the mean patch's (1.000)"
+        assert round(_ratio(ae, "white", cold), 3) == 1.000 and ae["off"](cold, ae["white_X"]) == h
+        assert cold.history["stopped"].startswith("converged: gradient norm")
+        # from the λ = 10⁻⁴ weights: lower cost, "a reconstruction at 0.84–0.92", edges
+        assert 0.84 <= round(_ratio(ae, "white", warm), 2) <= 0.92 and warm.metrics["cost"] < cold.metrics["cost"]
+    # "lower cost (by 0.038–0.046)"
+    d = [ae["white_random"][h].metrics["cost"] - w[(h, hi)].metrics["cost"] for h in hs]
+    assert (round(min(d), 3), round(max(d), 3)) == (0.038, 0.046)
+    # "‖W1 col‖ below 0.08 with 64 and 100 units; with 16 ... at 0.54, ... cosine −0.995"
+    assert all(ae["white_random"][h].metrics["weight_norm"] < 0.08 for h in (64, 100))
+    r16 = ae["white_random"][16]
+    assert round(r16.metrics["weight_norm"], 2) == 0.54 and round(ae["ucos"](r16).mean(), 3) == -0.995
+    # "weights about 40 times shorter than those on the right (0.08 against 3.3)"
+    r64 = ae["white_random"][64]
+    assert 35 < w[(64, hi)].metrics["weight_norm"] / r64.metrics["weight_norm"] < 45
+    assert (round(r64.metrics["weight_norm"], 2), round(w[(64, hi)].metrics["weight_norm"], 1)) == (0.08, 3.3)
+    # "the reconstruction term stays within 0.006 of the dotted mean-patch line from iteration 12 on, while the
+    # weight decay falls from 0.034 to almost 0"
+    t = {k: np.asarray(v) for k, v in r64.history["monitor"].items()}
+    base = 0.5 * ae["white_base"][0] * 256
+    assert np.max(np.abs(t["reconstruction"][11:] - base)) < 0.006
+    assert round(t["weight_decay"][9], 3) == 0.034 and t["weight_decay"][-1] < 0.001
+    # the switched-off units of the warm run "were mostly the uniform component"
+    warm = w[(64, hi)]
+    from mpcore.models import autoencoder
+
+    a, _ = autoencoder.forward(warm.params, ae["white_X"])
+    off = a.std(axis=0) < 1e-3
+    assert np.all(np.abs(ae["ucos"](warm)[off]) > 0.8)  # most of their weights: cos² > 0.64
+
+
+def test_notebook_4_section_1_autoencoder_explorer(ae):
+    w, hi = ae["white"], E.AE_GRID_LAMBDA[-1]
+    # "the edges stay, a little smoother, and a few units switch off (3 of 64; ... 29 of 100)"
+    assert w[(64, hi)].metrics["high_frequency"] < w[(64, 1e-4)].metrics["high_frequency"]
+    assert w[(64, hi)].metrics["selectivity"] > 0.7
+    assert [ae["off"](w[(h, hi)], ae["white_X"]) for h in (64, 100)] == [3, 29]
+    # "from random weights, L-BFGS at that λ switches every unit off and stops at a higher cost"
+    for h in E.AE_GRID_HIDDEN:
+        assert ae["off"](ae["white_random"][h], ae["white_X"]) == h
+        assert ae["white_random"][h].metrics["cost"] > w[(h, hi)].metrics["cost"]
+    # "move it down to 3·10⁻⁵ and watch them get noisier; move L_hid to 16 and watch them grow broader"
+    assert w[(64, 3e-5)].metrics["high_frequency"] > w[(64, 1e-4)].metrics["high_frequency"]
 
 
 def test_notebook_4_section_2_sparsity_explorer(shipped):
