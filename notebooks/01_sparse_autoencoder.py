@@ -59,8 +59,8 @@ WHITE = E.AutoencoderConfig(data_dir=DATA_DIR)  # the same on whitened patches (
 # `load_patches` returns RGB patches as an array `(N, 3, 16, 16)` with values in [0, 1]. The
 # bundled patches are 10,240 random 16 × 16 crops, 2,560 from each of **four photographs**
 # that ship with scikit-image (an astronaut, a cat, a cup of coffee, a rocket launch). That is
-# a small sample of natural images: four scenes, a few kinds of texture (fur, fabric, metal,
-# smoke), and crops of one photograph overlap. The features below are what these four scenes
+# a small sample of natural images: four scenes, a few kinds of texture, and crops of one
+# photograph overlap. The features below are what these four scenes
 # teach; the held-out patches of §3 come from the same four photographs, so they measure how
 # well the network codes *new crops*, not new scenes. The course's `data1.h5` holds other
 # images and may give other features.
@@ -310,7 +310,8 @@ print(f"cost {h_live.train_loss[0]:.3f} after the first iteration, {h_live.train
 # loaded from the shipped results instead, as is every figure below. Next to it, the course's
 # own solver on the same cost: 300 epochs of mini-batch gradient descent, batch 32, momentum
 # 0.4, learning rate η = 0.3 (the lowest full-batch cost after 100 epochs among η = 0.1, 0.3,
-# 1 and 3; at 1 and 3 the cost oscillates).
+# 1 and 3, in one trial run each that is not shipped; at 1 and 3 the epoch cost did not
+# settle).
 
 # %%
 course = store.get_or_run(COURSE, E.run)
@@ -356,8 +357,9 @@ print(f"iteration {len(J)}: reconstruction {terms['reconstruction'][-1]:.3f}, we
 
 # %% [markdown]
 # At the start nearly all of the cost is the sparsity term (58 of 60): every unit is on about
-# half the time instead of a fraction ρ. L-BFGS removes it within ten iterations (the dip on
-# the log axis is $\hat\rho$ passing through ρ, where the KL term is 0). The reconstruction term
+# half the time instead of a fraction ρ. L-BFGS removes it within ten iterations (the dips on
+# the log axis are the mean activations $\hat\rho_j$ passing close to ρ, where the KL term is
+# 0). The reconstruction term
 # then sits on the dotted line — the cost of answering every patch with the mean patch —
 # until about iteration 20: the hidden layer is not used yet. From there it falls, fast at
 # first and then slowly for a thousand iterations, from 1.77 to 0.66, while the weight decay
@@ -415,10 +417,10 @@ plt.show()
 #
 # The assignment's grid: rows $L_{hid}$ = 16, 64, 100 hidden units, columns λ = 3·10⁻⁵, 10⁻⁴,
 # 3·10⁻⁴ (low, medium, high), on the course recipe, β = 3 and ρ = 0.01. Every run is trained to
-# convergence; the λ = 3·10⁻⁴ column starts from the λ = 10⁻⁴ weights — the subsection below
-# says why. Each panel uses **one grey scale for all its tiles** (0 is mid-grey; the features
-# have unit length, so a faint tile is a feature whose weight is spread thinly over the patch)
-# instead of stretching every tile to its own range.
+# convergence; the λ = 3·10⁻⁴ column starts from the λ = 10⁻⁴ weights — §6 says why. Each
+# panel uses **one grey scale for all its tiles** (0 is mid-grey; the features have unit
+# length, so a faint tile is a feature whose weight is spread thinly over the patch) instead of
+# stretching every tile to its own range.
 
 # %%
 course_grid = {(h, lam): store.get_or_run(E.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR), E.run)
@@ -468,8 +470,8 @@ print_runs(course_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_trai
 # * **λ small** (3·10⁻⁵, left column): the features are noisier — more power at high
 #   frequencies (0.26–0.66) — and with 16 units they are pixel noise (selectivity 0.23). The
 #   reconstruction is the best of the row on training *and* held-out patches, but the gap
-#   between the two (held-out minus training, 0.025–0.041) is two to three and a half times that at
-#   λ = 10⁻⁴ (0.010–0.015): a mild overfit.
+#   between the two (held-out minus training, 0.025–0.041) is two to three and a half times
+#   that at λ = 10⁻⁴ (0.010–0.015): a mild overfit.
 # * **λ large** (3·10⁻⁴, right column): smooth, broad strokes and curves (high-frequency
 #   share 0.07–0.08), shorter weights, and a worse reconstruction (0.46–0.54 of the mean
 #   patch's against 0.35–0.48 at λ = 10⁻⁴), with almost no train/held-out gap (0.003–0.005):
@@ -611,8 +613,7 @@ print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white
 #
 # * At every point of the grid the whitened features are more oriented (selectivity higher by
 #   0.06 to 0.22), and they reconstruct worse relative to the mean patch (0.54–0.92
-#   against 0.26–0.54): whitening moves variance out of the few smooth directions a handful of
-#   units can code into many directions they cannot all code.
+#   against 0.26–0.54).
 # * λ small: noisier features (high-frequency share 0.28–0.31; with 16 units mostly noise) and
 #   the largest train/held-out gaps. λ = 10⁻⁴: edges (selectivity 0.70–0.74).
 # * λ = 3·10⁻⁴ (from the λ = 10⁻⁴ weights, like the course recipe's column): still edges
@@ -650,8 +651,8 @@ print_starts(white_grid, WHITE.zca_epsilon, X_white, white_base[0])
 # worth their weights. So the collapsed state was neither a stall nor *the* minimum: it is a
 # second place where the gradient vanishes, with a higher cost, and training from random
 # weights ends there. It is not a narrow trap either: restarted from the collapsed weights plus
-# random weights as long as the working solution's (column length 1 here, 3.3 there), L-BFGS
-# goes back to it, live:
+# random weights of column length 1 (a third of the working solution's 3.3), L-BFGS goes back
+# to it, live:
 
 # %%
 cold = random_start(64, WHITE.zca_epsilon)
@@ -701,7 +702,8 @@ plt.show()
 # $\sum_n \delta_{1,nj}$, each of the 256 weights gets half of it, and each weight meets a pixel
 # that is 0.5 on average — 256 × 0.5 × 0.5 = 64 times the bias's effect. At the random start
 # every unit is on far more often than ρ = 0.01, and the sparsity term is nearly all of the
-# cost (§3): every unit's weights are pushed down along $\mathbf 1$, all with the same sign —
+# cost (§3): every unit's weights are pushed down along $\mathbf 1$ (the step is minus the
+# gradient, whose cosine with the uniform patch is printed below), all with the same sign —
 # the cosine −0.99 of the stopped runs. On centred inputs the same push would land on the
 # biases alone. Measured at the random start of the runs above:
 
