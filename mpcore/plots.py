@@ -201,7 +201,9 @@ def cost_terms_axes(ax, history: dict, baseline: float | None = None):
     for k, (name, label) in enumerate(COST_TERMS.items()):
         if name in monitor:
             v = np.asarray(monitor[name], dtype=float)
-            ax.loglog(it[: len(v)], np.where(v > 0, v, np.nan), color=f"C{k}", label=label)
+            zeros = int(np.sum(v <= 0))  # a log axis cannot draw 0 (λ = 0, β = 0): said, not dropped silently
+            note = f" ({zeros} iterations exactly 0, not drawn)" if zeros else ""
+            ax.loglog(it[: len(v)], np.where(v > 0, v, np.nan), color=f"C{k}", label=label + note)
     if baseline is not None:
         ax.axhline(baseline, color="C0", ls=":", lw=1.2, label="reconstruction of the mean patch")
     ax.set_xlabel("L-BFGS iteration (log scale)")

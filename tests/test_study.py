@@ -180,6 +180,15 @@ def test_uniform_cosine_and_feature_scales(rng):
         plots._feature_images(F, "global")
 
 
+def test_cost_terms_figure_reports_terms_it_cannot_draw_on_a_log_axis():
+    h = {"train_loss": [3.0, 2.0, 1.0], "monitor": {"reconstruction": [2.0, 1.5, 1.0], "weight_decay": [0.0, 0.0, 0.0],
+                                                    "sparsity": [1.0, 0.5, 0.0]}}
+    fig = plots.cost_terms_figure(h, "t", baseline=1.2)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("3 iterations exactly 0" in t for t in labels) and any("1 iterations exactly 0" in t for t in labels)
+    assert len(fig.axes) == 4  # the log-log overview and one panel per term
+
+
 def test_warm_start_starts_from_the_smaller_lambdas_run_in_the_given_store(tmp_path):
     import sys
     from pathlib import Path
