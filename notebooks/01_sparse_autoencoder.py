@@ -330,12 +330,12 @@ for name, r in [("L-BFGS", course), ("course SGD", course_sgd)]:
 # always answering the mean training patch: 1.0 means the hidden layer adds nothing
 # (Appendix A). The course's solver stopped after 287 epochs — its mean mini-batch cost had not
 # improved for 50 — at a higher full-batch cost than L-BFGS (1.093 against 0.874) and a worse
-# reconstruction, in a fifth of the time. Two reasons, both visible here: at a fixed η the
+# reconstruction, in a fifth of the time. Two reasons, measured on the shipped run: at a fixed η the
 # iterate keeps bouncing (over its last 100 epochs the mean mini-batch cost wanders between
 # 1.219 and 1.241, never settling), and a mini-batch of 32 estimates each unit's mean activation
 # $\hat\rho_j$ from 32 patches — at ρ = 0.01 that is a third of an active patch per unit and
 # batch — so the sparsity term it follows is a noisy stand-in for the full-batch one. A smaller
-# or decaying η and more epochs would come closer; we tried only the four values above.
+# or decaying η and more epochs might come closer; we tried only the four values above.
 #
 # ### The cost during training
 #
