@@ -547,19 +547,41 @@ def median_result(results: list, key: str = "val_accuracy"):
     return ranked[(len(ranked) - 1) // 2]
 
 
-def sequence_study(store, data_dir=None, cell_names=None) -> dict:
-    """The sequence part of the study, from ``store`` (trained and cached if missing).
+#: The study's protocols for choosing η (:func:`sequence_study`): every η with every seed, or --
+#: for course files on a machine where that takes too long -- η chosen on seed 0 alone, then the
+#: other seeds at the chosen η only (15 runs instead of 27; the choice rests on one run per η).
+PROTOCOLS = ("full", "light")
 
-    Returns ``{cell: {"runs": {η: [Result per seed of SEQ_SEEDS]}, "lr": chosen η,
-    "seeds": the chosen η's results, "median": the median seed's Result}}``.
+
+def sequence_study(store, data_dir=None, cell_names=None, protocol: str = "full", jobs: int = 2) -> dict:
+    """The sequence part of the study, from ``store``; what is missing is trained, ``jobs`` at a
+    time, seed 0 first (:func:`mpcore.runner.run_all`, which says how long it will take).
+
+    ``protocol="full"``: every η of ``SEQ_LR_GRID`` with every seed of ``SEQ_SEEDS``, η chosen on
+    the mean validation accuracy over seeds. ``"light"``: every η with seed 0, η chosen on that
+    run's validation accuracy, then the other seeds at the chosen η only.
+
+    Returns ``{cell: {"runs": {η: [Result per seed trained]}, "lr": chosen η, "seeds": the chosen
+    η's results, "median": the median seed's Result (by validation accuracy)}}``.
     """
-    study = {}
-    for cell in cell_names or SEQ_CELLS:
-        runs = {lr: [store.get_or_run(sequence_config(cell, lr, s, data_dir=data_dir), run) for s in SEQ_SEEDS]
-                for lr in SEQ_LR_GRID}
-        lr = choose_lr([r for rs in runs.values() for r in rs])
-        study[cell] = {"runs": runs, "lr": lr, "seeds": runs[lr], "median": median_result(runs[lr], key="val_accuracy")}
-    return study
+    from .runner import run_all
+
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    cells = cell_names or SEQ_CELLS
+    first_seeds = SEQ_SEEDS if protocol == "full" else SEQ_SEEDS[:1]
+    cfgs = [sequence_config(c, lr, s, data_dir=data_dir) for c in cells for lr in SEQ_LR_GRID for s in first_seeds]
+    got = dict(zip(cfgs, run_all(cfgs, store, jobs=jobs, notebook=True)))
+    runs = {c: {lr: [got[sequence_config(c, lr, s, data_dir=data_dir)] for s in first_seeds] for lr in SEQ_LR_GRID}
+            for c in cells}
+    chosen = {c: choose_lr([r for rs in runs[c].values() for r in rs]) for c in cells}
+    if protocol == "light":
+        more = [sequence_config(c, chosen[c], s, data_dir=data_dir) for c in cells for s in SEQ_SEEDS[1:]]
+        got.update(zip(more, run_all(more, store, jobs=jobs, notebook=True)))
+        for c in cells:
+            runs[c][chosen[c]] = [got[sequence_config(c, chosen[c], s, data_dir=data_dir)] for s in SEQ_SEEDS]
+    return {c: {"runs": runs[c], "lr": chosen[c], "seeds": runs[c][chosen[c]],
+                "median": median_result(runs[c][chosen[c]], key="val_accuracy")} for c in cells}
 
 
 def run(cfg, progress: bool = True, store=None) -> Result:

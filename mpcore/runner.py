@@ -101,8 +101,7 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
 
     t0, done, bar = time.perf_counter(), [0], None
     if notebook:
-        cache: dict = {}
-        expected = sum(measured_seconds(cfgs[i], cache) for i in todo) / max(jobs, 1) / 60
+        expected = expected_minutes([cfgs[i] for i in todo], store, jobs)
         print(f"{len(todo)} runs to train on these files (of {len(cfgs)}; the others are in the cache), about "
               f"{expected:.0f} min on this machine, {jobs} at a time. Each finished run is saved at once: stopping "
               "keeps them, and running the cell again continues.", flush=True)
@@ -186,6 +185,13 @@ def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished):
     else:
         for i in todo:
             finished(i, store.get_or_run(cfgs[i], partial(E.run, store=store), progress=progress), save=False)
+
+
+def expected_minutes(cfgs, store, jobs: int = 2) -> float:
+    """About how many minutes training the configs not yet in ``store`` takes here, ``jobs`` at a
+    time (:func:`measured_seconds`)."""
+    cache: dict = {}
+    return sum(measured_seconds(c, cache) for c in cfgs if store.get(c) is None) / max(jobs, 1) / 60
 
 
 def measured_seconds(cfg, cache: dict | None = None) -> float:
