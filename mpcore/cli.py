@@ -37,7 +37,7 @@ def study_configs(parts, quick: bool, data_dir=None) -> list:
         main = E.AutoencoderConfig(data_dir=dd, **it)
         cfgs += [main, E.AutoencoderConfig(zca_epsilon=None, data_dir=dd, **it)]  # main, then the course recipe
         hidden = E.AE_GRID_HIDDEN[:2] if quick else E.AE_GRID_HIDDEN
-        lams = E.AE_GRID_LAMBDA[::2] if quick else E.AE_GRID_LAMBDA
+        lams = E.AE_GRID_LAMBDA[1:] if quick else E.AE_GRID_LAMBDA  # quick: keeps the warm start's λ
         # the L_hid x λ grid on whitened patches and on the course recipe; λ ascending, so a run that
         # starts from a smaller λ's weights (E.AE_WARM_START) finds them trained; then the same
         # settings from random weights
