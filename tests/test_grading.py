@@ -339,3 +339,21 @@ def test_the_sandbox_limits(tmp_path):
     with S.StudentFunction(net, "f") as f, pytest.raises(S.StudentError, match="OSError|unreachable"):
         f()
     assert sys.executable  # the grader is still here
+
+
+def test_the_course_builds_and_grades_with_the_venv_not_activated(graded, tmp_path):
+    """`<venv>/bin/python -m mpcore classroom` / `grade` with a PATH that lacks the venv's scripts
+    (nbgrader runs `alembic` from PATH); grading an untouched submission prints no warning."""
+    import subprocess
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    built = subprocess.run([sys.executable, "-m", "mpcore", "classroom", "--out", str(tmp_path / "c")], env=env,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-2000:]
+    submit(tmp_path / "c", "someone")
+    graded_run = subprocess.run([sys.executable, "-m", "mpcore", "grade", str(tmp_path / "c")], env=env,
+                                capture_output=True, text=True)
+    assert graded_run.returncode == 0, graded_run.stderr[-2000:]
+    total = sum(ex.points for ex in exercises.EXERCISES.values())
+    assert f"someone: {total} of {total} points" in graded_run.stdout
+    assert "warn" not in graded_run.stderr.lower() and "changed" not in graded_run.stderr.lower(), graded_run.stderr
