@@ -272,9 +272,8 @@ print(f"word frequencies alone: {-np.mean(np.log(frequency[ng.val_y[:5000]])):.2
 
 # %%
 # every size and seed at once: stored results load at once; on your own files they train, two at a time
-D, P = E.LM_SIZES[0]
 configs = [E.language_model_config(D, P, data_dir=DATA_DIR) for D, P in E.LM_SIZES] + \
-    [E.language_model_config(D, P, seed=s, data_dir=DATA_DIR) for s in E.LM_SEEDS if s != 0]
+    [E.language_model_config(*E.LM_SIZES[0], seed=s, data_dir=DATA_DIR) for s in E.LM_SEEDS if s != 0]
 trained = runner.run_all(configs, store, jobs=2, notebook=True)
 results = {(c.D, c.P): r for c, r in zip(configs, trained) if c.seed == 0}
 fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
@@ -319,7 +318,7 @@ for (D, P), r in results.items():
 # weights and mini-batch order):
 
 # %%
-seeds = [r for c, r in zip(configs, trained) if (c.D, c.P) == (D, P)]
+seeds = [r for c, r in zip(configs, trained) if (c.D, c.P) == E.LM_SIZES[0]]
 ppl = np.array([r.metrics["test_perplexity"] for r in seeds])
 top1 = np.array([r.metrics["test_top1"] for r in seeds])
 print("test perplexity per seed:", ", ".join(f"{v:.2f}" for v in ppl), f"→ {ppl.mean():.2f} ± {ppl.std(ddof=1):.2f}")

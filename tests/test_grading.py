@@ -244,7 +244,7 @@ def test_nbgrader_feedback_and_export_read_the_grades(graded):
     assert "dR rows of the repeated words" in html and "embedding_backward: score 0 of 2" in html
     # each graded cell named by its exercise; math as MathML; nothing loaded from another host
     assert f'">Exercise: {exercises.EXERCISES["embedding_backward"].title}</a>' in html
-    assert "<math" in html and "mathjax" not in html.lower()
+    assert "<math" in html and not re.search(r"<script[^>]*mathjax", html, re.I)
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
     classroom.nbgrader(course, "export", "--to", str(course / "grades.csv"))
     rows = {r.split(",")[3]: r.split(",") for r in (course / "grades.csv").read_text().splitlines()[1:]}
@@ -328,7 +328,9 @@ def test_hints_name_the_likely_cause_without_the_reference_values(got, hint):
 def test_the_sandbox_limits(tmp_path):
     src = "import os\n\ndef f(path):\n    return sorted(os.listdir(path))\n"
     with S.StudentFunction(src, "f") as f:
-        assert f("/tmp") == []  # a private, empty scratch folder
+        # a private scratch folder: empty but for the way to the Python installation, when that lies under /tmp
+        assert set(f("/tmp")) <= {p.relative_to("/tmp").parts[0] for p in S._readable_roots()
+                                  if p.is_relative_to("/tmp")}
         with pytest.raises(S.StudentError, match="No such file"):
             f(str(tmp_path))  # nothing of the grader's files
     big = "def f():\n    return bytearray(3 << 30)\n"

@@ -228,10 +228,8 @@ def record(course: Path, grades: StudentGrades) -> None:
     timestamp = None
     if (folder / "timestamp.txt").is_file():
         timestamp = (folder / "timestamp.txt").read_text()[:100].strip() or None
-    from sqlalchemy.exc import SAWarning
-
     # nbgrader 0.9's own add_submission makes SQLAlchemy 2 warn ("not in session"); nothing is wrong
-    warnings.filterwarnings("ignore", message="Object of type <Submitted", category=SAWarning)
+    warnings.filterwarnings("ignore", message="Object of type <Submitted")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=classroom.ASSIGNMENT) as gb:
         gb.update_or_create_student(grades.student)
         try:
