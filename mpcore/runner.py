@@ -11,8 +11,12 @@ arrives before the seed statistics fill in.
 
 from __future__ import annotations
 
+import contextvars
 import os
+import shutil
 import sys
+import tempfile
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -27,10 +31,45 @@ def _train(i, cfg):
     return i, E.run(cfg, progress=False)
 
 
-def _train_into(i, cfg, store):
+def _train_into(i, cfg, store, live_dir=None):
     """joblib worker task: the stored result, or train it under the store's per-key lock and
-    save it -- so two ``reproduce`` runs on one store train each experiment once."""
-    return i, store.get_or_run(cfg, partial(E.run, store=store), progress=False)
+    save it -- so two ``reproduce`` runs on one store train each experiment once. ``live_dir``
+    (or None): where the run reports its progress to the parent (:class:`RunProgress`)."""
+    progress = RunProgress(live_dir, i, cfg) if live_dir is not None else False
+    return i, store.get_or_run(cfg, partial(E.run, store=store), progress=progress)
+
+
+class RunProgress:
+    """The progress callable of one run while a notebook's batch trains: ``progress(done, total,
+    note=None)`` from :func:`mpcore.train.sgd` / :func:`~mpcore.train.lbfgs` writes one line --
+    ``LSTM, η=0.01, seed 0: epoch 12 of ≤50``, or for L-BFGS the iteration and its convergence
+    rule -- to ``<live_dir>/<i>.txt`` (every epoch; L-BFGS iterations at most ten times a
+    second), where :class:`LiveProgress` (in the parent, or the same process) reads it. Files,
+    so that joblib's worker processes can report too; a failed write is ignored (the display
+    must never stop a run)."""
+
+    def __init__(self, live_dir, i: int, cfg):
+        self.path = Path(live_dir) / f"{i}.txt"
+        self.label = label(cfg)
+        self.unit = "iteration" if getattr(cfg, "solver", "sgd") == "lbfgs" else "epoch"
+        self._last = 0.0
+        self._write(f"{self.label}: starting")
+
+    def __call__(self, done: int, total: int, note: str | None = None) -> None:
+        now = time.monotonic()
+        if self.unit == "iteration" and now - self._last < 0.1:  # L-BFGS iterations may take a millisecond
+            return
+        self._last = now
+        self._write(f"{self.label}: {self.unit} {done}, {note}" if note else
+                    f"{self.label}: {self.unit} {done} of ≤{total}")
+
+    def _write(self, text: str) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
 
 
 def _die_with_parent(parent: int) -> None:
@@ -70,6 +109,10 @@ def _stop_workers() -> None:
             pass
 
 
+#: How often the notebook's progress display shows the runs in progress (seconds).
+REFRESH_SECONDS = 2.0
+
+
 class NotInStore(LookupError):
     """A result the caller expected in the store (``train=False``) is missing."""
 
@@ -84,7 +127,10 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     resumes where it stopped. ``notebook=True`` (the notebooks): nothing is printed when every
     result is stored; otherwise one line says how many runs and about how long -- measured on
     this machine (:func:`measured_seconds`) -- then one progress bar for the whole batch ("run k
-    of N", the time left) stays in the notebook; an interruption says what was kept.
+    of N", the time left) stays in the notebook, with the runs in progress under it while they
+    train (their epoch, or L-BFGS iteration and convergence rule; from the worker processes too),
+    refreshed every ``REFRESH_SECONDS`` (:class:`LiveProgress`); once the batch ends only the
+    overall line stays. An interruption says what was kept.
     """
     from .store import dataset_fingerprint
 
@@ -99,13 +145,13 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     if not todo:
         return results
 
-    t0, done, bar = time.perf_counter(), [0], None
+    t0, done, live = time.perf_counter(), [0], None
     if notebook:
         expected = expected_minutes([cfgs[i] for i in todo], store, jobs)
         print(f"{len(todo)} runs to train on these files (of {len(cfgs)}; the others are in the cache), about "
               f"{expected:.0f} min on this machine, {jobs} at a time. Each finished run is saved at once: stopping "
               "keeps them, and running the cell again continues.", flush=True)
-        bar = ProgressLine(len(todo), f"about {expected:.0f} min left")
+        live = LiveProgress(ProgressLine(len(todo), _minutes_left(expected)), expected, REFRESH_SECONDS)
 
     def finished(i, result, save=True):
         if save:
@@ -114,55 +160,169 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
         done[0] += 1
         left = [cfgs[k] for k in todo if results[k] is None]
         minutes = estimate_minutes_left(left, [r for r in results if r is not None], jobs) if left else 0.0
-        if bar is not None:
-            bar.update(done[0], f"about {minutes:.0f} min left; last: {label(result.config)}" if left else
-                       f"done in {(time.perf_counter() - t0) / 60:.1f} min")
+        if live is not None:
+            live.finished(i, done[0], minutes if left else None,
+                          f"done in {(time.perf_counter() - t0) / 60:.1f} min")
             return
         eta = f"; about {minutes:.0f} min left" if left else ""
         print(f"  [{done[0]}/{len(todo)}] {cfgs[i].part} {label(result.config)}: {result.wall_time:.0f} s "
               f"({(time.perf_counter() - t0) / 60:.1f} min so far{eta})", flush=True)
 
     try:
-        _train_missing(cfgs, todo, store, jobs, scheduler, progress and not notebook, finished)
+        if live is not None:
+            live.start()
+        _train_missing(cfgs, todo, store, jobs, scheduler, progress and not notebook, finished,
+                       live.dir if live is not None else None)
     except KeyboardInterrupt:
-        if notebook:
+        if live is not None:
+            live.close(f"stopped: {done[0]} finished runs kept in the cache")
             print(f"stopped: {done[0]} of {len(todo)} runs finished and are in the cache ({store.root}); "
                   "run the cell again to continue", flush=True)
         raise
+    finally:
+        if live is not None:
+            live.close()
     return results
 
 
+def _minutes_left(minutes: float) -> str:
+    return f"about {max(round(minutes), 1)} min left" if np.isfinite(minutes) else "time left not known yet"
+
+
+class LiveProgress:
+    """What a notebook shows while a batch trains: the overall :class:`ProgressLine` ("run k of
+    N", the time left), and under it one line per run in progress ("now: ...") as the runs report
+    it (:class:`RunProgress` files in ``self.dir``), refreshed every ``interval`` seconds by a
+    background thread that :meth:`close` stops (``run_all`` closes it however it ends). Between
+    finished runs the time left counts down from the last estimate."""
+
+    def __init__(self, bar: ProgressLine, minutes_left: float, interval: float = 2.0):
+        self.bar, self.interval = bar, interval
+        self.dir = Path(tempfile.mkdtemp(prefix="mpcore-progress-"))
+        self.done, self.note = 0, None
+        self._minutes, self._since = minutes_left, time.monotonic()
+        self._finished: set = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        # in the caller's context, so that a notebook's display updates go to the running cell
+        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._loop,),
+                                       name="mpcore-progress", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 -- a display problem must not stop the training
+                pass
+
+    def running(self) -> list[str]:
+        """The lines of the runs in progress, in the order they were given."""
+        found = []
+        for path in self.dir.glob("*.txt"):
+            try:
+                i = int(path.stem)
+                if i not in self._finished:
+                    found.append((i, path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+        return [text for _, text in sorted(found)]
+
+    def _overall(self) -> str:
+        if self.note is not None:
+            return self.note
+        return _minutes_left(self._minutes - (time.monotonic() - self._since) / 60)
+
+    def refresh(self) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self.bar.update(self.done, self._overall(), self.running())
+
+    def finished(self, i: int, done: int, minutes_left: float | None, final: str) -> None:
+        """Run ``i`` has finished, ``done`` in all; ``minutes_left`` None: it was the last one."""
+        with self._lock:
+            self._finished.add(i)
+            (self.dir / f"{i}.txt").unlink(missing_ok=True)
+            self.done = done
+            if minutes_left is None:
+                self.note = final
+            else:
+                self._minutes, self._since = minutes_left, time.monotonic()
+            self.bar.update(self.done, self._overall(), self.running())
+
+    def close(self, note: str | None = None) -> None:
+        """Stop the thread and show the final state: the overall line alone (``note``, or the
+        last one). Safe to call more than once."""
+        self._stop.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join()
+        with self._lock:
+            if note is not None:
+                self.note = note
+            if self.dir.exists():
+                self.bar.update(self.done, self._overall())
+                shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class ProgressLine:
-    """One line of progress -- ``run k of N [####------] note`` -- that updates in place: in a
-    notebook through a display handle, so the saved notebook keeps the last state (a widget
-    progress bar would be saved at its first, empty state); elsewhere as printed lines."""
+    """One line of progress -- ``run k of N [####------] note`` -- that updates in place, with
+    the runs in progress under it (``now: ...``): in a notebook through a display handle, so the
+    saved notebook keeps the last state (a widget progress bar would be saved at its first, empty
+    state); elsewhere as printed lines: whenever a run finishes, and the runs in progress at most
+    every ``PRINT_EVERY`` seconds."""
+
+    PRINT_EVERY = 30.0
 
     def __init__(self, total: int, note: str = ""):
         self.total = total
+        self._printed, self._printed_done, self._printed_at = None, None, 0.0
+        self._shown = self._text(0, note)
+        self.handle = self._display(self._shown)
+        if self.handle is None:
+            self._print(self._text(0, note), 0)
+
+    @staticmethod
+    def _display(text: str):
+        """A display handle showing ``text`` under IPython; None elsewhere."""
         try:
             from IPython import get_ipython
             from IPython.display import display
-
-            self.handle = display({"text/plain": self._text(0, note)}, raw=True, display_id=True) \
-                if get_ipython() is not None else None
         except ImportError:
-            self.handle = None
-        if self.handle is None:
-            print(self._text(0, note), flush=True)
+            return None
+        if get_ipython() is None:
+            return None
+        return display({"text/plain": text}, raw=True, display_id=True)
 
-    def _text(self, done: int, note: str) -> str:
+    def _text(self, done: int, note: str, now=()) -> str:
         filled = round(20 * done / max(self.total, 1))
-        return f"run {done} of {self.total} [{'#' * filled}{'-' * (20 - filled)}] {note}"
+        line = f"run {done} of {self.total} [{'#' * filled}{'-' * (20 - filled)}] {note}"
+        return "\n".join([line, *(("  now: " if k == 0 else "       ") + t for k, t in enumerate(now))])
 
-    def update(self, done: int, note: str = "") -> None:
+    def update(self, done: int, note: str = "", now=()) -> None:
+        """Show ``done`` runs finished, ``note`` after the bar, and the lines ``now`` under it."""
+        text = self._text(done, note, now)
         if self.handle is not None:
-            self.handle.update({"text/plain": self._text(done, note)}, raw=True)
+            if text != self._shown:  # a refresh that changes nothing sends nothing
+                self.handle.update({"text/plain": text}, raw=True)
+                self._shown = text
         else:
-            print(self._text(done, note), flush=True)
+            self._print(text, done)
+
+    def _print(self, text: str, done: int) -> None:
+        if text == self._printed or (done == self._printed_done
+                                     and time.monotonic() - self._printed_at < self.PRINT_EVERY):
+            return
+        print(text, flush=True)
+        self._printed, self._printed_done, self._printed_at = text, done, time.monotonic()
 
 
-def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished):
-    """Train ``cfgs[i]`` for each i in ``todo``; ``finished(i, result[, save])`` as each arrives."""
+def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished, live_dir=None):
+    """Train ``cfgs[i]`` for each i in ``todo``; ``finished(i, result[, save])`` as each arrives.
+    ``live_dir`` (or None): where each run reports its progress (:class:`RunProgress`; not on a
+    Dask cluster, whose workers may be other machines)."""
     if scheduler is not None:
         from dask.distributed import Client, as_completed
 
@@ -176,7 +336,7 @@ def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished):
         try:
             with parallel_config(backend="loky", initializer=_die_with_parent, initargs=(os.getpid(),)):
                 for i, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(
-                    delayed(_train_into)(i, cfgs[i], store) for i in todo
+                    delayed(_train_into)(i, cfgs[i], store, live_dir) for i in todo
                 ):
                     finished(i, result, save=False)
         except BaseException:  # Ctrl-C, SIGTERM (see main) or a failed experiment: no orphaned workers
@@ -184,7 +344,8 @@ def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished):
             raise
     else:
         for i in todo:
-            finished(i, store.get_or_run(cfgs[i], partial(E.run, store=store), progress=progress), save=False)
+            report = RunProgress(live_dir, i, cfgs[i]) if live_dir is not None else progress
+            finished(i, store.get_or_run(cfgs[i], partial(E.run, store=store), progress=report), save=False)
 
 
 def expected_minutes(cfgs, store, jobs: int = 2) -> float:

@@ -22,6 +22,8 @@ history, and a message that says what was seen and what to try.
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -240,6 +242,37 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
     return best, hist
 
 
+def _takes_note(fn) -> bool:
+    """Whether the progress callable ``fn`` accepts a ``note`` keyword (or any keyword)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "note" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _sci(x: float) -> str:
+    """A number in two significant digits, as ``3.1e-3`` (``1e-4`` for 0.0001)."""
+    if not math.isfinite(x):
+        return str(x)
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def _convergence_note(J: list, grad_norm: float, rel_tol, window: int, grad_tol) -> str:
+    """The stopping rule of :func:`lbfgs` in a few words: its quantity now and its threshold."""
+    parts = []
+    if rel_tol is not None:
+        if len(J) > window:
+            fall = (J[-window - 1] - J[-1]) / abs(J[-1]) if J[-1] != 0 else math.inf
+            parts.append(f"fall over {window} it {_sci(fall)} → stops < {_sci(rel_tol)}")
+        else:
+            parts.append(f"fall over {window} it: from it {window + 1} → stops < {_sci(rel_tol)}")
+    if grad_tol is not None:
+        parts.append(f"|∇J| {_sci(grad_norm)} → stops ≤ {_sci(grad_tol)}")
+    return ", ".join(parts)
+
+
 def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | None = None, window: int = 20,
           grad_tol: float | None = None, record=None, progress: bool = True, desc: str = "L-BFGS"):
     """Minimise a full-batch cost ``loss_and_grads(params) -> (loss, grads)`` with L-BFGS.
@@ -254,7 +287,13 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
     values go to ``History.monitor[name]`` (e.g. the separate terms of the cost). The gradient
     norm after every iteration is always recorded, as ``History.monitor["grad_norm"]``.
 
-    ``progress``: as for :func:`sgd`, with ``progress(iterations done, maxiter)``.
+    ``progress``: as for :func:`sgd`, with ``progress(iterations done, maxiter)``. With a
+    convergence rule (``rel_tol`` or ``grad_tol``) the run usually stops long before ``maxiter``,
+    so the tqdm bar shows no total (its estimate would count to the cap) but the rule's quantity
+    against its threshold, e.g. ``fall over 20 it 3.1e-3 → stops < 1e-4`` or
+    ``|∇J| 2.3e-2 → stops ≤ 1e-3``; a callable that takes a ``note`` keyword (or ``**kwargs``)
+    gets that text too, ``progress(done, maxiter, note=...)``; one that takes two arguments is
+    called as before.
 
     Returns (params, :class:`History`) with the cost after every iteration in ``train_loss``.
     """
@@ -293,7 +332,9 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
 
     hist = History()
     report = progress if callable(progress) else None
-    bar = tqdm(total=maxiter, desc=desc, disable=not progress or report is not None, leave=False)
+    rule = rel_tol is not None or grad_tol is not None
+    with_note = report is not None and rule and _takes_note(report)
+    bar = tqdm(total=None if rule else maxiter, desc=desc, disable=not progress or report is not None, leave=False)
 
     def callback(intermediate_result):
         J = hist.train_loss
@@ -306,8 +347,13 @@ def lbfgs(loss_and_grads, params: dict, *, maxiter: int = 400, rel_tol: float | 
         for name, v in values.items():
             hist.monitor.setdefault(name, []).append(float(v))
         bar.update(1)
-        if report is not None:
+        note = _convergence_note(J, values["grad_norm"], rel_tol, window, grad_tol) if rule else ""
+        if with_note:
+            report(len(J), maxiter, note=note)
+        elif report is not None:
             report(len(J), maxiter)
+        elif progress and rule:
+            bar.set_postfix_str(f"cost {intermediate_result.fun:.5f}, {note}")
         elif progress:
             bar.set_postfix(cost=f"{intermediate_result.fun:.5f}")
         if rel_tol is not None and len(J) > window and (J[-window - 1] - J[-1]) < rel_tol * abs(J[-1]):

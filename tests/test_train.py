@@ -1,5 +1,7 @@
 """The shared trainer: course momentum rule, seeded shuffling, early stopping, clipping, NaN stop."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -301,3 +303,69 @@ def test_a_progress_callable_sees_every_step_and_can_stop_training(train, total)
     with pytest.raises(Stop):
         train(cancel)
     assert calls == [1, 2, 3]
+
+
+def _autoencoder_with(progress, **rule):
+    """A small sparse autoencoder: L-BFGS meets either rule after about 200 iterations."""
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 16))
+    return lbfgs(lambda q: autoencoder.loss_and_grads(q, X, lam=1e-4, beta=3, rho=0.01),
+                 autoencoder.init_params(16, 5, rng), maxiter=3000, progress=progress, **rule)
+
+
+def test_lbfgs_with_a_convergence_rule_tells_a_progress_callable_the_rule_not_the_cap():
+    """The notebooks' progress line shows how near the rule is to stopping, not "of 3000"."""
+    seen = []
+    _, hist = _autoencoder_with(lambda done, total, note=None: seen.append((done, total, note)), rel_tol=1e-4)
+    assert hist.stopped.startswith("converged: cost fell by less than") and len(seen) < 3000
+    assert [d for d, _, _ in seen] == list(range(1, len(seen) + 1)) and {t for _, t, _ in seen} == {3000}
+    assert seen[0][2] == "fall over 20 it: from it 21 → stops < 1e-4"
+    assert re.fullmatch(r"fall over 20 it -?\d(\.\d)?e-?\d+ → stops < 1e-4", seen[-1][2]), seen[-1]
+    fall = float(seen[-1][2].split()[4])
+    assert fall < 1e-4 and float(seen[-2][2].split()[4]) >= 1e-4  # the last note is the one that stopped it
+
+    notes = []
+    _autoencoder_with(lambda done, total, **kw: notes.append(kw["note"]), grad_tol=1e-3)
+    assert re.fullmatch(r"\|∇J\| \d(\.\d)?e-?\d+ → stops ≤ 1e-3", notes[-1]) and float(notes[-1].split()[1]) <= 1e-3
+
+
+def test_a_two_argument_progress_callable_still_works_with_a_convergence_rule():
+    """As the explorers' callable (mpcore.widgets) is written: progress(done, total, k=k)."""
+    seen = []
+    _autoencoder_with(lambda done, total, k=0: seen.append((done, total)), rel_tol=1e-4)
+    assert seen and all(total == 3000 for _, total in seen)
+
+
+@pytest.mark.parametrize("rule, total", [({}, 200), ({"rel_tol": 1e-4}, None), ({"grad_tol": 1e-3}, None)])
+def test_the_lbfgs_bar_has_no_total_under_a_convergence_rule_and_shows_the_rule(monkeypatch, rule, total):
+    """The cap's total gave an estimate 2-3x too long: runs converge long before it."""
+    from scipy.optimize import rosen, rosen_der
+
+    from mpcore import train
+
+    bars = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            self.kwargs, self.postfix = kwargs, []
+            bars.append(self)
+
+        def update(self, n=1):
+            pass
+
+        def set_postfix(self, **kw):
+            self.postfix.append(", ".join(f"{k}={v}" for k, v in kw.items()))
+
+        def set_postfix_str(self, s):
+            self.postfix.append(s)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(train, "tqdm", Bar)
+    lbfgs(lambda p: (rosen(p["x"]), {"x": rosen_der(p["x"])}), {"x": np.zeros(6)}, maxiter=200, **rule)
+    assert bars[0].kwargs["total"] == total
+    if "rel_tol" in rule:
+        assert "fall over 20 it" in bars[0].postfix[-1] and "→ stops < 1e-4" in bars[0].postfix[-1]
+    if "grad_tol" in rule:
+        assert "|∇J|" in bars[0].postfix[-1] and "→ stops ≤ 1e-3" in bars[0].postfix[-1]
