@@ -156,21 +156,34 @@ def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = 
     return fig
 
 
-def loss_curves(histories: dict, title: str = "", ylabel: str = "cross-entropy"):
-    """``{label: history}``: training (dashed) and validation (solid) loss per epoch."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def loss_curves(histories: dict, title: str = "", ylabel: str = "mean cross-entropy (nats per predicted word)"):
+    """``{label: history}``: training (dashed) and validation (solid) loss per epoch, one colour
+    per label, the kept epoch (lowest validation loss) as a dot. The legend's first column names
+    the models by colour, its second what each line style means."""
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    models = []
     for k, (label, h) in enumerate(histories.items()):
         color = f"C{k}"
         epochs = np.arange(1, len(h["train_loss"]) + 1)
-        ax.plot(epochs, h["train_loss"], "--", color=color, label=f"{label} train")
+        ax.plot(epochs, h["train_loss"], "--", color=color)
         if h.get("val_loss"):
-            ax.plot(epochs, h["val_loss"], "-", color=color, label=f"{label} validation")
-            ax.plot(h["best_epoch"] + 1, h["val_loss"][h["best_epoch"]], "o", color=color)
-    ax.set_xlabel("epoch")
+            ax.plot(epochs, h["val_loss"], "-", color=color)
+            best = h["best_epoch"]
+            ax.plot(best + 1, h["val_loss"][best], "o", color=color)
+            label = f"{label} (kept epoch {best + 1})"
+        models.append(plt.Line2D([], [], color=color, lw=3, label=label))
+    styles = [plt.Line2D([], [], ls="--", color="0.3", label="training: mean over the epoch's mini-batches"),
+              plt.Line2D([], [], ls="-", color="0.3", label="validation, after the epoch"),
+              plt.Line2D([], [], ls="", marker="o", color="0.3", label="epoch kept (lowest validation)")]
+    blank = plt.Line2D([], [], ls="", label=" ")  # pads the shorter column
+    rows = max(len(models), len(styles))
+    ax.legend(handles=models + [blank] * (rows - len(models)) + styles + [blank] * (rows - len(styles)),
+              ncol=2, fontsize=9, loc="upper right")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch (one pass over the training data)")
     ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
     ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -466,30 +479,162 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", se
     return fig
 
 
+def _word_label(w: str) -> str:
+    """A word as a label: punctuation in quotes, so that "," and "." can be read."""
+    return w if any(ch.isalnum() for ch in w) else f"“{w}”"
+
+
 def most_frequent(counts, n: int) -> np.ndarray:
     """Indices of the ``n`` largest ``counts``, largest first (ties: the lower index first)."""
     return np.argsort(-np.asarray(counts), kind="stable")[:n]
 
 
-def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None):
-    """Embeddings of ``n`` words projected on their 2 principal components (SVD): the ``n`` most
-    frequent by ``counts`` (V,) when given (e.g. occurrences in the training data), else the
-    first ``n`` of ``words``."""
+def embedding_pca(R: np.ndarray, idx) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``idx`` of the embeddings R (V, D) on their first two principal components:
+    ``(xy (n, 2), share (2,))``, ``share`` the fraction of the rows' total variance each component
+    holds. The SVD fixes each component only up to its sign: the sign is chosen so that the
+    component's coefficients sum to a positive number (the same picture on every platform)."""
+    E = np.asarray(R, dtype=np.float64)[np.asarray(idx)]
+    E = E - E.mean(axis=0)
+    _, S, Vt = np.linalg.svd(E, full_matrices=False)
+    xy = E @ Vt[:2].T * np.sign(Vt[:2].sum(axis=1))
+    return xy, S[:2] ** 2 / np.sum(S**2)
+
+
+#: Where a word's label may go, tried in this order: (dx, dy) in points from the word's dot,
+#: and the label's alignment there.
+_LABEL_SPOTS = [(3, 2, "left", "bottom"), (3, -2, "left", "top"), (-3, 2, "right", "bottom"),
+                (-3, -2, "right", "top"), (0, 4, "center", "bottom"), (0, -4, "center", "top"),
+                (5, 0, "left", "center"), (-5, 0, "right", "center")]
+
+
+def place_labels(ax, xy: np.ndarray, labels: list, order, colors=None, fontsize: float = 9,
+                 marker_radius: float = 2.5, pad: float = 1.0) -> list:
+    """Label the points ``xy`` (n, 2, data coordinates) of ``ax`` without overlaps, a simple label
+    repulsion: in ``order`` (most important first), try the spots of :data:`_LABEL_SPOTS` around
+    each point and keep the first whose box (grown by ``pad`` points) lies inside the axes and
+    overlaps neither a label already placed nor another point's dot (radius ``marker_radius``
+    points); a point with no free spot stays unlabelled. Call it once the axes' limits and the
+    figure's layout are final. Returns the indices of the labelled points."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    px = fig.dpi / 72  # display pixels per point
+    pts = ax.transData.transform(np.asarray(xy, dtype=float))
+    box = ax.get_window_extent(renderer)
+    r, g = marker_radius * px, pad * px
+    placed = np.empty((0, 4))  # x0, y0, x1, y1 of every label placed, in display pixels
+    labelled = []
+    for k in order:
+        x, y = pts[k]
+        if not (box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1):
+            continue  # outside the view (a zoomed panel)
+        others = np.delete(pts, k, axis=0)
+        for dx, dy, ha, va in _LABEL_SPOTS:
+            t = ax.annotate(labels[k], xy[k], xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, color=None if colors is None else colors[k])
+            b = t.get_window_extent(renderer)
+            x0, y0, x1, y1 = b.x0 - g, b.y0 - g, b.x1 + g, b.y1 + g
+            p0, p1 = placed[:, :2], placed[:, 2:]
+            free = (box.x0 <= x0 and x1 <= box.x1 and box.y0 <= y0 and y1 <= box.y1
+                    and not np.any((p0[:, 0] < x1) & (x0 < p1[:, 0]) & (p0[:, 1] < y1) & (y0 < p1[:, 1]))
+                    and not np.any((others[:, 0] > x0 - r) & (others[:, 0] < x1 + r)
+                                   & (others[:, 1] > y0 - r) & (others[:, 1] < y1 + r)))
+            if free:
+                placed = np.vstack([placed, [x0, y0, x1, y1]])
+                labelled.append(int(k))
+                break
+            t.remove()
+    return labelled
+
+
+def densest_window(xy: np.ndarray, frac: float = 0.3) -> tuple[float, float, float, float]:
+    """``(x0, x1, y0, y1)``: a window ``frac`` of the points' spread wide and high, placed where it
+    holds the most points (centred on one of them), then shrunk to those points plus a margin."""
+    xy = np.asarray(xy, dtype=float)
+    w, h = frac * np.ptp(xy, axis=0)
+    inside = (np.abs(xy[:, None, 0] - xy[None, :, 0]) <= w / 2) & (np.abs(xy[:, None, 1] - xy[None, :, 1]) <= h / 2)
+    members = xy[inside[np.argmax(inside.sum(axis=1))]]
+    (x0, y0), (x1, y1) = members.min(axis=0), members.max(axis=0)
+    mx, my = 0.15 * max(x1 - x0, 1e-9), 0.08 * max(y1 - y0, 1e-9)  # labels run sideways: more room there
+    return x0 - mx, x1 + mx, y0 - my, y1 + my
+
+
+def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups: dict | None = None,
+                  P: int | None = None, seed: int | None = None, zoom: bool = True):
+    """Embeddings R (V, D) of ``n`` words projected on their first two principal components
+    (:func:`embedding_pca`): the ``n`` most frequent by ``counts`` (V,) when given (e.g.
+    occurrences in the training data), else the first ``n`` of ``words``.
+
+    ``groups`` (``{name: words}``) colours the words of each group (its words that are among
+    the ``n``), the others grey. Labels never overlap each other or a dot: a word whose label
+    has no free spot is drawn unlabelled (:func:`place_labels`; the groups' words are labelled
+    first, then the others by frequency). With ``zoom``, a second panel enlarges the densest
+    part of the map (:func:`densest_window`, marked by a dashed box) where more labels fit.
+    ``P`` and ``seed`` (the model's hidden size and seed) go into the title with D. The labelled
+    words of each panel are in ``fig.labelled`` (``[indices into words]`` per panel)."""
     idx = most_frequent(counts, n) if counts is not None else np.arange(min(n, len(words)))
-    E = R[idx] - R[idx].mean(axis=0)
-    U, S, Vt = np.linalg.svd(E, full_matrices=False)
-    xy = E @ Vt[:2].T
-    xy *= np.sign(Vt[:2].sum(axis=1))  # fix the sign ambiguity of the SVD
-    fig, ax = plt.subplots(figsize=(9, 7))
-    ax.scatter(xy[:, 0], xy[:, 1], s=8, color="C0")
-    for (x, y), i in zip(xy, idx):
-        ax.annotate(words[i], (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
-    share = S[:2] ** 2 / np.sum(S**2)
-    ax.set_xlabel(f"component 1 ({share[0]:.0%} of variance)")
-    ax.set_ylabel(f"component 2 ({share[1]:.0%} of variance)")
+    xy, share = embedding_pca(R, idx)
+    names = [words[i] for i in idx]
+    color = np.array(["0.55"] * len(idx), dtype=object)
+    first = []
+    legend = []
+    for k, (group, members) in enumerate((groups or {}).items()):
+        hits = [j for j, w in enumerate(names) if w in set(members)]
+        if hits:
+            color[hits] = f"C{k}"
+            first += [j for j in hits if j not in first]
+            legend.append((group, f"C{k}", len(hits)))
+    rest = [j for j in range(len(idx)) if j not in first]  # idx is most frequent first
+    order = first + rest
+    panels = [None] + ([densest_window(xy)] if zoom else [])  # a panel's window, None: the whole map
+    fig, axes = plt.subplots(1, len(panels), figsize=(8.2 * len(panels), 8.2), squeeze=False, layout="constrained")
+    axes = axes[0]
+    for ax, window in zip(axes, panels):
+        ax.scatter(xy[:, 0], xy[:, 1], s=16, c=list(color), zorder=2)
+        if window is None:
+            ax.set_aspect("equal", adjustable="datalim")  # distances as in the projection
+            ax.margins(0.06)
+        else:
+            ax.set_xlim(*window[:2])  # widened to the same scale on both axes once the layout is known
+            ax.set_ylim(*window[2:])
+        # the final title has the same number of lines: the layout leaves it room
+        ax.set_title("all the words: 100 of 100 labelled\n", fontsize=10)
+        ax.set_xlabel(f"principal component 1 ({share[0]:.1%} of the variance; embedding units)")
+        ax.set_ylabel(f"principal component 2 ({share[1]:.1%} of the variance; embedding units)")
+        ax.grid(alpha=0.25)
+    handles = [plt.Line2D([], [], ls="", marker="o", color=c, label=f"{g} ({m})") for g, c, m in legend]
+    if handles:
+        handles.append(plt.Line2D([], [], ls="", marker="o", color="0.55",
+                                  label=f"other words ({len(idx) - sum(m for *_, m in legend)})"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=10,
+                   frameon=False)
     which = f"the {len(idx)} most frequent words" if counts is not None else f"the first {len(idx)} words"
-    ax.set_title(f"Word embeddings of {which}, 2-D projection")
-    fig.tight_layout()
+    model = ", ".join([f"D={R.shape[1]}"] + ([f"P={P}"] if P is not None else [])
+                      + ([f"seed {seed}"] if seed is not None else []))
+    fig.suptitle(f"Word embeddings of the language model ({model}): {which}, projected by PCA\n"
+                 f"on their first two principal components, which hold {share.sum():.1%} of the variance of the "
+                 f"{R.shape[1]}-D embeddings", fontsize=12)
+    fig.draw_without_rendering()  # the layout and the equal-aspect limits, final before labels are placed
+    fig.set_layout_engine("none")
+    fig.labelled = []
+    for ax, window in zip(axes, panels):
+        if window is not None:  # one data unit as long on both axes, as in the full map
+            x0, x1, y0, y1 = window
+            box = ax.get_window_extent()
+            scale = max((x1 - x0) / box.width, (y1 - y0) / box.height)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            ax.set_xlim(cx - scale * box.width / 2, cx + scale * box.width / 2)
+            ax.set_ylim(cy - scale * box.height / 2, cy + scale * box.height / 2)
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            axes[0].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ls="--", lw=1, color="k",
+                                            zorder=1))
+        done = place_labels(ax, xy, [_word_label(w) for w in names], order, colors=list(color))
+        fig.labelled.append([int(idx[j]) for j in done])
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        shown = int(np.sum((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)))
+        where = "all the words" if window is None else "the dashed box of the left panel, enlarged"
+        ax.set_title(f"{where}: {len(done)} of {shown} words labelled\n"
+                     "(a word whose label would cover another label or dot is left unlabelled)", fontsize=10)
     return fig
 
 
@@ -554,21 +699,114 @@ def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
     return fig
 
 
-def top10_figure(candidates, trigram, actual=None):
-    """Horizontal bars of the 10 most likely 4th words, on a fixed probability axis [0, 1] so that
-    models and contexts compare by eye."""
-    words = [w for w, _ in candidates][::-1]
-    probs = [p for _, p in candidates][::-1]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    colors = ["C2" if w == actual else "C0" for w in words]
-    ax.barh(words, probs, color=colors)
+#: Colours of the next-word bars: the model's most likely words, and the true 4th word.
+NEXT_WORD_COLORS = {"predicted": "C0", "true": "C1"}
+
+
+def next_word_axes(ax, candidates, actual=None, actual_rank=None, actual_prob=None, n_words=None):
+    """Bars of the ``candidates`` ([(word, probability)], most likely first) on ``ax``, top to
+    bottom, each with its probability written beside it (3 decimals), on a fixed axis [0, 1]. ``actual``: the
+    true 4th word, drawn in :data:`NEXT_WORD_COLORS` ``["true"]``; when it is not among the
+    candidates and ``actual_prob`` is given, it gets its own bar below them, labelled with its
+    rank (among ``n_words``). Returns the bars' words, top to bottom, and the colour of each."""
+    words = [w for w, _ in candidates]
+    probs = [float(p) for _, p in candidates]
+    ypos = list(range(len(words)))
+    ticks = [_word_label(w) for w in words]
+    if actual is not None and actual not in words and actual_prob is not None:
+        words.append(actual)
+        probs.append(float(actual_prob))
+        ypos.append(len(candidates) + 0.5)  # set apart from the ranked bars
+        of = f" of {n_words}" if n_words is not None else ""
+        rank = f" (rank {actual_rank}{of})" if actual_rank is not None else ""
+        ticks.append(_word_label(actual) + rank)
+    colors = [NEXT_WORD_COLORS["true" if w == actual else "predicted"] for w in words]
+    ax.barh(ypos, probs, color=colors, height=0.75)
+    for y, p in zip(ypos, probs):
+        ax.text(p + 0.01, y, f"{p:.3f}", va="center", fontsize=8)
+    ax.set_yticks(ypos, ticks)
+    for tick, c in zip(ax.get_yticklabels(), colors):
+        tick.set_color(c if c == NEXT_WORD_COLORS["true"] else "black")
+    ax.set_ylim(max(ypos) + 0.7, -0.7)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("probability")
-    title = f"“{' '.join(trigram)} ___”"
-    if actual is not None:
-        title += f" (actual: {actual})"
-    ax.set_title(title)
-    fig.tight_layout()
+    ax.set_xlabel("predicted probability of the 4th word (0 to 1)")
+    ax.grid(axis="x", alpha=0.3)
+    return words, colors
+
+
+def _next_word_legend(fig_or_ax, marked: bool, k: int, **kw):
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=NEXT_WORD_COLORS["predicted"], label=f"the model's {k} most likely 4th words")]
+    if marked:
+        handles.append(Patch(color=NEXT_WORD_COLORS["true"], label="the true 4th word of the test 4-gram"))
+    fig_or_ax.legend(handles=handles, fontsize=9, **kw)
+
+
+def model_name(config) -> str:
+    """A language model's size and seed for a title: "D=32, P=256, seed 0"."""
+    return f"D={config.D}, P={config.P}, seed {config.seed}"
+
+
+def top10_figure(candidates, trigram, actual=None, model: str | None = None, actual_rank=None, actual_prob=None,
+                 n_words=None):
+    """Horizontal bars of the 10 most likely 4th words after ``trigram``, on a fixed probability
+    axis [0, 1] so that models and contexts compare by eye (:func:`next_word_axes`). ``model``
+    (e.g. :func:`model_name`) goes into the title; ``actual`` marks the true 4th word, with its
+    own bar below the ten (rank and probability) when it is not among them."""
+    fig, ax = plt.subplots(figsize=(7, 4.6), layout="constrained")
+    next_word_axes(ax, candidates, actual, actual_rank, actual_prob, n_words)
+    ax.set_ylabel("candidate 4th word, most likely first")
+    title = f"“{' '.join(trigram)} ___”: the {len(candidates)} most likely next words"
+    if model is not None:
+        title = f"Language model {model}\n" + title
+    ax.set_title(title, fontsize=11)
+    _next_word_legend(ax, actual is not None, len(candidates), loc="lower right")
+    return fig
+
+
+def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, cols: int = 3):
+    """One panel per context: the ``k`` most likely 4th words of the language model ``result``
+    (its params and config), and, when ``actuals`` gives the true 4th word of each context (a test
+    4-gram's), that word marked -- with its own bar, rank and probability when it is not among the
+    ``k``. ``contexts``: trigrams of words or of indices. The title says the model's D, P and seed."""
+    from .models import language_model
+
+    index = {w: i for i, w in enumerate(words)}
+    ids = np.array([[index[w] if isinstance(w, str) else int(w) for w in c] for c in contexts])
+    proba = language_model.predict_proba(result.params, ids)
+    n = len(ids)
+    cols = min(cols, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(max(7.0, 4.6 * cols + 0.6), 4.3 * rows + 1.0), squeeze=False,
+                             layout="constrained")
+    fig.marked = []  # per panel: (the true word, its rank, its probability), or None
+    for j, ax in enumerate(axes.ravel()):
+        if j >= n:
+            ax.axis("off")
+            continue
+        p = proba[j]
+        order = np.argsort(-p, kind="stable")
+        candidates = [(words[i], float(p[i])) for i in order[:k]]
+        actual = None if actuals is None else (actuals[j] if isinstance(actuals[j], str) else words[int(actuals[j])])
+        title = f"“{' '.join(words[i] for i in ids[j])} ___”"
+        if actual is not None:
+            rank = int(np.flatnonzero(order == index[actual])[0]) + 1
+            next_word_axes(ax, candidates, actual, rank, p[index[actual]], len(words))
+            title += f"\ntrue 4th word “{actual}”: rank {rank}, probability {p[index[actual]]:.3f}"
+            fig.marked.append((actual, rank, float(p[index[actual]])))
+        else:
+            next_word_axes(ax, candidates)
+            fig.marked.append(None)
+        ax.set_title(title, fontsize=10)
+        if j % cols:
+            ax.set_ylabel("")
+        else:
+            ax.set_ylabel(f"candidate 4th word, the {k} most likely first")
+    what = f"of {n} test 4-grams" if actuals is not None else (f"after {n} contexts" if n > 1 else "after this context")
+    fig.suptitle(f"Next-word probabilities of the language model {model_name(result.config)}:\n"
+                 f"the {k} most likely 4th words {what}", fontsize=12)
+    _next_word_legend(fig, actuals is not None, k, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 

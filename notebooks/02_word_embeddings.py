@@ -277,7 +277,7 @@ configs = [E.language_model_config(D, P, data_dir=DATA_DIR) for D, P in E.LM_SIZ
 trained = runner.run_all(configs, store, jobs=2, notebook=True)
 results = {(c.D, c.P): r for c, r in zip(configs, trained) if c.seed == 0}
 fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
-                        "Training and validation cross-entropy")
+                        "Language model, seed 0: cross-entropy per epoch of the three sizes")
 plt.show()
 
 # %%
@@ -331,32 +331,37 @@ print("test top-1 per seed:     ", ", ".join(f"{v:.3f}" for v in top1), f"→ {t
 #
 # ## 4. What the model predicts
 #
-# Five test trigrams picked with a fixed seed, and the ten words the (32, 256) model finds
-# most likely to come next:
+# Five test 4-grams picked with a fixed seed. For each, the bars are the ten words the (32, 256)
+# model (seed 0) finds most likely to follow the first three, on one probability axis from 0 to
+# 1, each with its probability; the true 4th word is orange — with a bar of its own below the
+# ten, labelled with its rank, when the model did not rank it among them. Printed below: where
+# the true word ranks, and the model's first choice.
 
 # %%
 best = results[(32, 256)]
 picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
-for j in picks:
-    trigram = [ng.words[i] for i in ng.test_x[j]]
-    top = language_model.top_k_words(best.params, ng.words, trigram, k=10)
-    print(f"{' '.join(trigram)!r} (actual: {ng.words[ng.test_y[j]]!r})")
-    print("    " + ", ".join(f"{w} {p:.2f}" for w, p in top))
+fig = plots.next_word_figure(best, ng.words, ng.test_x[picks], ng.test_y[picks])
+plt.show()
+for j, proba, (word, rank, p) in zip(picks, language_model.predict_proba(best.params, ng.test_x[picks]), fig.marked):
+    print(f"{' '.join(ng.words[i] for i in ng.test_x[j])!r} → {word!r}: rank {rank} of {ng.n_words}, "
+          f"probability {p:.3f}; the model's first choice: {ng.words[proba.argmax()]!r} ({proba.max():.3f})")
 
 # %% [markdown]
 # Reading the five:
 #
-# * *good and not …* — the model bets on *only* ("good and not only …"), a common pattern;
-#   the actual *of* is not among its ten guesses: a rarer continuation.
-# * *the secretary of …* — most probability goes to *the* (as in "the secretary of the
-#   treasury": most department names are not among the 250 words), then to *state* and
-#   *war*: it has learned which departments the vocabulary does contain. The answer was *war*
-#   (a cabinet post until 1947).
+# * *good and not …* — the model bets on *only* (0.31: "good and not only …"), a common
+#   pattern; the true *of* is not among its ten guesses: it ranks 32nd, with probability 0.003
+#   — a rarer continuation.
+# * *the secretary of …* — most probability goes to *the* (0.61, as in "the secretary of the
+#   treasury": most department names are not among the 250 words), then to *state* and *war*
+#   (0.18 and 0.17): it has learned which departments the vocabulary does contain. The answer
+#   was *war* (a cabinet post until 1947).
 # * *for peace , …* — after a comma many continuations are possible and the model spreads
-#   its bets over conjunctions and pronouns; the actual *as* is among the top few.
-# * *from the nations …* — *of* gets most of the probability, and it is right.
-# * *we will continue …* — *to*, with most of the probability, and right again: when the
-#   grammar leaves one choice the model is confident.
+#   its bets (no word above 0.27) over conjunctions, pronouns and determiners; the true *as*
+#   is 4th, with 0.056.
+# * *from the nations …* — *of* gets most of the probability (0.68), and it is right.
+# * *we will continue …* — *to*, with most of the probability (0.86), and right again: when
+#   the grammar leaves one choice the model is confident.
 #
 # %% [markdown]
 # ### Exercise 5 (1 point): the k most likely words
@@ -409,19 +414,59 @@ for word in probes:
 
 # %% [markdown]
 # A 2-D projection of the embeddings of the 100 words that occur most often in the training
-# 4-grams (counted at all four positions), on their two principal components, which hold only
-# about a fifth of the variance (see the axis labels). Look for groups — the model was never
-# told about grammar: the modal verbs (*will, would, should, may, must, can*) sit together near
-# the bottom, the prepositions (*of, in, on, by, from, under, with*) to the right with the forms
-# of *be* and *have* among them, determiners and possessives (*the, a, an, our, their, its*)
-# along the bottom, and most nouns (*government, congress, people, law, peace, war*, ...) in
-# one dense cluster above and left of the centre. The subject pronouns
-# *i, we, they* lie apart at the far left, while the object forms *them, us* sit among the
-# nouns.
+# 4-grams (counted at all four positions), on their first two principal components (PCA), which
+# hold only about a fifth of the variance (the title and the axis labels say how much). Both
+# axes have one scale, so distances on the map are distances in the projection. The words of
+# the groups named below are coloured (the legend counts them; the other words are grey). A
+# word is labelled only where its label covers no other label and no dot, so in the dense
+# middle of the map many words stay unlabelled: the right panel enlarges that part (the
+# dashed box), and there nearly every word gets its label.
+#
+# Look for groups — the model was never told about grammar: the modal verbs (*will, would,
+# should, may, must, can*) sit together below the centre; the prepositions (*of, in, on, by,
+# from, under, with*, and *at* further out) to the right, with the forms of *be* and *have*
+# beside them, mostly on their left; the determiners and possessives *the, a, an, our, their,
+# its* along the bottom — but not the demonstratives *this, these*, which sit just below and left
+# of the centre; and most nouns (*government, congress, people, law, peace, war*, ...) in one
+# dense cluster above and left of the centre (left part of the enlarged panel). The subject
+# pronouns *i, we, they* lie apart at the far left, low, while the object forms *them, us* sit
+# at the lower edge of the noun cluster. Below the figure, the coordinates of each coloured
+# group: the numbers these sentences describe.
 
 # %%
-fig = plots.embedding_map(best.params["R"], ng.words, n=100, counts=counts)
+MAP_GROUPS = {  # the groups named above; words missing from a vocabulary are left out
+    "modal verbs": ["will", "would", "should", "may", "must", "can"],
+    "forms of be and have": ["is", "was", "were", "are", "be", "been", "has", "have", "had"],
+    "prepositions": ["of", "in", "on", "by", "from", "under", "with", "at"],
+    "determiners, possessives": ["the", "a", "an", "our", "their", "its", "this", "these"],
+    "subject pronouns": ["i", "we", "they"],
+    "object pronouns": ["them", "us"],
+    "nouns": ["government", "congress", "people", "country", "states", "state", "nation", "nations", "law",
+              "power", "peace", "war", "treasury", "department", "secretary", "citizens", "service", "act", "time",
+              "year", "work", "world", "report", "subject", "part"],
+}
+fig = plots.embedding_map(best.params["R"], ng.words, n=100, counts=counts, groups=MAP_GROUPS,
+                          P=best.config.P, seed=best.config.seed)
 plt.show()
+shown = plots.most_frequent(counts, 100)
+xy, share = plots.embedding_pca(best.params["R"], shown)
+at = {ng.words[i]: point for i, point in zip(shown, xy)}
+print(f"all 100 words: PC 1 from {xy[:, 0].min():.2f} to {xy[:, 0].max():.2f}, PC 2 from {xy[:, 1].min():.2f} "
+      f"to {xy[:, 1].max():.2f}; the centre (their mean) is (0, 0)")
+for group, members in MAP_GROUPS.items():
+    inside = [w for w in members if w in at]
+    if inside:
+        pc = np.array([at[w] for w in inside])
+        print(f"{group:>24s} ({len(inside):2d}): PC 1 {pc[:, 0].min():5.2f} … {pc[:, 0].max():5.2f}, "
+              f"PC 2 {pc[:, 1].min():5.2f} … {pc[:, 1].max():5.2f}")
+for group in ("determiners, possessives", "prepositions"):
+    if any(w in at for w in MAP_GROUPS[group]):
+        print(f"{group}: " + ", ".join(f"{w} ({at[w][0]:.2f}, {at[w][1]:.2f})" for w in MAP_GROUPS[group] if w in at))
+nouns = [w for w in MAP_GROUPS["nouns"] if w in at]
+cluster = [w for w in nouns if -2 < at[w][0] < 0 and 0 < at[w][1] < 1.5]
+if nouns:
+    print(f"nouns with -2 < PC 1 < 0 and 0 < PC 2 < 1.5: {len(cluster)} of {len(nouns)}; the others: "
+          + ", ".join(f"{w} ({at[w][0]:.2f}, {at[w][1]:.2f})" for w in nouns if w not in cluster))
 
 # %% [markdown]
 # Two of 32 dimensions are a hint, not a measurement. In all 32, and over the whole vocabulary,
@@ -456,7 +501,8 @@ for group, nearest in language_model.nearest_in_groups(best.params, ng.words).it
 context, note = language_model.default_context(ng.words, ng.train_x)
 if note:
     print(note)
-fig = plots.top10_figure(language_model.top_k_words(best.params, ng.words, context, k=10), context)
+fig = plots.top10_figure(language_model.top_k_words(best.params, ng.words, context, k=10), context,
+                         model=plots.model_name(best.config))
 plt.show()
 
 # %% tags=["nbval-ignore-output"]

@@ -116,6 +116,8 @@ def test_notebook_2_section_3_early_stopping(shipped):
 
 
 def test_notebook_2_section_5_word_groups(shipped):
+    import matplotlib.pyplot as plt
+
     from mpcore import data, plots
     from mpcore.models import language_model as lm
 
@@ -174,10 +176,66 @@ def test_notebook_2_section_5_word_groups(shipped):
     assert sum(-2 < at[w][0] < 0 and 0 < at[w][1] < 1.5 for w in nouns) >= 20
     assert all(-2 < at[w][0] < 0 and 0 < at[w][1] < 1.5 for w in ("government", "congress", "people", "law",
                                                                    "peace", "war"))
-    # "The subject pronouns i, we, they lie apart at the far left, while the object forms them, us sit
-    # among the nouns"
-    assert all(at[w][0] < -2 for w in ("i", "we", "they"))
-    assert all(-2 < at[w][0] < 0 and -0.5 < at[w][1] < 1 for w in ("them", "us"))
+    # "The subject pronouns i, we, they lie apart at the far left, low, while the object forms them, us sit
+    # at the lower edge of the noun cluster"
+    assert all(at[w][0] < -2 and at[w][1] < -1 for w in ("i", "we", "they"))
+    cluster = [at[w][1] for w in nouns if -2 < at[w][0] < 0 and 0 < at[w][1] < 1.5]
+    assert all(-2 < at[w][0] < 0 and -0.5 < at[w][1] < np.median(cluster) for w in ("them", "us"))
+    # "the modal verbs sit together below the centre"; "and at further out" (right of every other preposition)
+    assert np.all(modal[:, 1] < 0) and np.all(np.abs(modal[:, 0]) < 1)
+    assert at["at"][0] > preps[:, 0].max() + 1
+    # "the forms of be and have beside them, mostly on their left"
+    be_have = [w for w in ("is", "was", "are", "be", "been", "has", "have") if w in at]
+    assert sum(at[w][0] < preps[:, 0].min() for w in be_have) >= len(be_have) - 2
+    # "but not the demonstratives this, these, which sit just below and left of the centre"
+    assert all(-2 < at[w][0] < 0 and -1 < at[w][1] < 0 for w in ("this", "these"))
+
+    # the figure: what it draws is the same projection, the title says so, and no labels overlap
+    groups = {"modal verbs": ["will", "would", "should", "may", "must", "can"],  # the notebook's MAP_GROUPS
+              "forms of be and have": ["is", "was", "were", "are", "be", "been", "has", "have", "had"],
+              "prepositions": ["of", "in", "on", "by", "from", "under", "with", "at"],
+              "determiners, possessives": ["the", "a", "an", "our", "their", "its", "this", "these"],
+              "subject pronouns": ["i", "we", "they"], "object pronouns": ["them", "us"], "nouns": nouns}
+    fig = plots.embedding_map(params["R"], words, n=100, counts=counts, groups=groups, P=256, seed=0)
+    np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), xy, atol=1e-5)  # R is float32
+    title = fig._suptitle.get_text()
+    assert all(part in title for part in ("D=32", "P=256", "seed 0", "PCA", "100 most frequent", "22.2%"))
+    fig.canvas.draw()
+    for ax in fig.axes:
+        renderer = fig.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i))
+    # "in the dense middle of the map many words stay unlabelled ... there nearly every word gets its label"
+    (x0, x1), (y0, y1) = fig.axes[1].get_xlim(), fig.axes[1].get_ylim()
+    in_zoom = np.sum((xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1))
+    assert len(fig.labelled[0]) < 80 and len(fig.labelled[1]) >= 0.9 * in_zoom
+    assert all(words.index(w) in fig.labelled[1] for w in ("government", "congress", "people", "law", "peace", "war"))
+    plt.close(fig)
+
+
+def test_notebook_2_section_4_predictions(shipped):
+    import matplotlib.pyplot as plt
+
+    from mpcore import data, plots
+    from mpcore.models import language_model
+
+    best = _get(shipped, E.language_model_config(32, 256, 0))
+    ng = data.load_ngrams()
+    picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
+    fig = plots.next_word_figure(best, ng.words, ng.test_x[picks], ng.test_y[picks])
+    proba = language_model.predict_proba(best.params, ng.test_x[picks])
+    top = [[(ng.words[i], round(float(p[i]), 2)) for i in np.argsort(-p, kind="stable")[:3]] for p in proba]
+    assert "D=32, P=256, seed 0" in fig._suptitle.get_text()
+    ranks = [(w, r, round(p, 3)) for w, r, p in fig.marked]
+    # "good and not … the model bets on only (0.31) … the true of … ranks 32nd, with probability 0.003"
+    assert top[0][0] == ("only", 0.31) and ranks[0] == ("of", 32, 0.003)
+    # "the secretary of … the (0.61) … then to state and war (0.18 and 0.17) … The answer was war"
+    assert top[1] == [("the", 0.61), ("state", 0.18), ("war", 0.17)] and ranks[1][:2] == ("war", 3)
+    # "for peace , … no word above 0.27 … the true as is 4th, with 0.056"
+    assert top[2][0] == ("and", 0.27) and ranks[2] == ("as", 4, 0.056)
+    # "from the nations … of (0.68), and it is right"; "we will continue … to (0.86), and right again"
+    assert ranks[3] == ("of", 1, 0.68) and ranks[4] == ("to", 1, 0.858) and round(proba[4].max(), 2) == 0.86
+    plt.close(fig)
 
 
 @pytest.fixture(scope="module")
