@@ -80,13 +80,24 @@ def course_path(name: str, data_dir: str | Path | None = None) -> Path:
     return default_path(name) if data_dir is None else Path(data_dir) / name
 
 
+_FINGERPRINTS: dict = {}
+
+
 def file_fingerprint(path: str | Path) -> str:
-    """sha256 of a file's bytes: identifies the dataset a result was trained on."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """sha256 of a file's bytes: identifies the dataset a result was trained on.
+
+    Hashed once per version of the file: cached by (absolute path, size, modification time), so
+    a store lookup (every explorer control move) does not re-read the data file."""
+    path = Path(path).resolve()
+    st = path.stat()
+    key = (path, st.st_size, st.st_mtime_ns)
+    if key not in _FINGERPRINTS:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _FINGERPRINTS[key] = h.hexdigest()
+    return _FINGERPRINTS[key]
 
 
 class _File:
@@ -305,7 +316,6 @@ class NGramData(Splits):
 
     words: list[str]
     path: Path = field(repr=True, default=None)
-    fingerprint: str = field(repr=False, default="")
 
     @property
     def n_words(self) -> int:
@@ -337,7 +347,7 @@ def load_ngrams(path: str | Path | None = None) -> NGramData:
             out[f"{split}_x"] = x - 1
             out[f"{split}_y"] = d - 1
         p = f.path
-    return NGramData(**out, words=words, path=p, fingerprint=file_fingerprint(p))
+    return NGramData(**out, words=words, path=p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,7 +362,6 @@ class ActivityData(Splits):
     classes: list[str]
     val_split: str = "random"
     path: Path = field(repr=True, default=None)
-    fingerprint: str = field(repr=False, default="")
 
     @property
     def n_classes(self) -> int:
@@ -479,5 +488,5 @@ def load_activity(path: str | Path | None = None, val_fraction: float = 0.1, see
         train_x=trX[tr], train_y=trY[tr], val_x=trX[va], val_y=trY[va],
         test_x=tstX, test_y=tstY, classes=classes,
         val_split="by recording" if groups is not None else "random",
-        path=p, fingerprint=file_fingerprint(p),
+        path=p,
     )

@@ -185,7 +185,7 @@ class SequenceConfig:
 
     cell: str = "gru"
     n_hidden: int = 128
-    mlp: tuple = (64, 32)
+    mlp: tuple = sequence.DEFAULT_MLP
     # early stopping on validation accuracy and weight averaging: see the module docstring
     sgd: SGDConfig = SGDConfig(lr=0.1, patience=10, clip_norm=5.0, monitor="acc", average=0.99)
     n_train: int | None = None  # use only the first n training windows (quick runs)
@@ -255,6 +255,11 @@ def language_model_config(D: int, P: int, seed: int = 0, **fields) -> LanguageMo
     """The study's language model of size (D, P), ``seed`` for the weights and the batch order."""
     sgd_cfg = replace(LanguageModelConfig.sgd, seed=seed, **_split_sgd_fields(fields))
     return LanguageModelConfig(D=D, P=P, seed=seed, sgd=sgd_cfg, **fields)
+
+
+#: The study's main autoencoder setting (UFLDL's: L_hid = 64, λ = 1e-4, β = 3, ρ = 0.01, whitened):
+#: what "the main run" means in the summary, the report and the explorers.
+MAIN_AUTOENCODER = AutoencoderConfig()
 
 
 def config_from_dict(d: dict):
@@ -477,8 +482,13 @@ def gradients_at_init_and_trained(result: Result, per_class: int = 40, seed: int
 
 
 def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
+    return train_sequence(cfg, PARTS["sequence"].load(cfg.data_dir, seed=cfg.seed), progress=progress)
+
+
+def train_sequence(cfg: SequenceConfig, act: data.ActivityData, progress: bool = True) -> Result:
+    """Train ``cfg`` on windows already loaded and split (``act``): :func:`run_sequence` with the
+    validation split made by the caller."""
     t0 = time.perf_counter()
-    act = PARTS["sequence"].load(cfg.data_dir, seed=cfg.seed)
     mu, sd = standardizer(act)
     prep = lambda x: ((x - mu) / sd).astype(cfg.dtype)  # noqa: E731
     n = cfg.n_train or len(act.train_x)
@@ -523,65 +533,6 @@ def run_sequence(cfg: SequenceConfig, progress: bool = True) -> Result:
         "seconds_per_epoch": float(np.median(hist.epoch_time)),
     }
     return Result(cfg, params, hist.as_dict(), m, time.perf_counter() - t0)
-
-
-def choose_lr(results: list) -> float:
-    """The learning rate whose results have the highest mean validation accuracy (ties: the
-    lower mean of the best validation cross-entropies). Never looks at test data."""
-    by_lr = {}
-    for r in results:
-        by_lr.setdefault(r.config.sgd.lr, []).append(r)
-
-    def score(lr):
-        rs = by_lr[lr]
-        return (np.mean([r.metrics["val_accuracy"] for r in rs]), -np.mean([min(r.history["val_loss"]) for r in rs]))
-
-    return max(by_lr, key=score)
-
-
-def median_result(results: list, key: str = "val_accuracy"):
-    """The result whose ``metrics[key]`` is the median (the lower middle one for an even count):
-    the seed the figures show. Picked by *validation* accuracy: the test set is never used for a
-    choice, not even which seed to show."""
-    ranked = sorted(results, key=lambda r: r.metrics[key])
-    return ranked[(len(ranked) - 1) // 2]
-
-
-#: The study's protocols for choosing η (:func:`sequence_study`): every η with every seed, or --
-#: for course files on a machine where that takes too long -- η chosen on seed 0 alone, then the
-#: other seeds at the chosen η only (15 runs instead of 27; the choice rests on one run per η).
-PROTOCOLS = ("full", "light")
-
-
-def sequence_study(store, data_dir=None, cell_names=None, protocol: str = "full", jobs: int = 2) -> dict:
-    """The sequence part of the study, from ``store``; what is missing is trained, ``jobs`` at a
-    time, seed 0 first (:func:`mpcore.runner.run_all`, which says how long it will take).
-
-    ``protocol="full"``: every η of ``SEQ_LR_GRID`` with every seed of ``SEQ_SEEDS``, η chosen on
-    the mean validation accuracy over seeds. ``"light"``: every η with seed 0, η chosen on that
-    run's validation accuracy, then the other seeds at the chosen η only.
-
-    Returns ``{cell: {"runs": {η: [Result per seed trained]}, "lr": chosen η, "seeds": the chosen
-    η's results, "median": the median seed's Result (by validation accuracy)}}``.
-    """
-    from .runner import run_all
-
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    cells = cell_names or SEQ_CELLS
-    first_seeds = SEQ_SEEDS if protocol == "full" else SEQ_SEEDS[:1]
-    cfgs = [sequence_config(c, lr, s, data_dir=data_dir) for c in cells for lr in SEQ_LR_GRID for s in first_seeds]
-    got = dict(zip(cfgs, run_all(cfgs, store, jobs=jobs, notebook=True)))
-    runs = {c: {lr: [got[sequence_config(c, lr, s, data_dir=data_dir)] for s in first_seeds] for lr in SEQ_LR_GRID}
-            for c in cells}
-    chosen = {c: choose_lr([r for rs in runs[c].values() for r in rs]) for c in cells}
-    if protocol == "light":
-        more = [sequence_config(c, chosen[c], s, data_dir=data_dir) for c in cells for s in SEQ_SEEDS[1:]]
-        got.update(zip(more, run_all(more, store, jobs=jobs, notebook=True)))
-        for c in cells:
-            runs[c][chosen[c]] = [got[sequence_config(c, chosen[c], s, data_dir=data_dir)] for s in SEQ_SEEDS]
-    return {c: {"runs": runs[c], "lr": chosen[c], "seeds": runs[c][chosen[c]],
-                "median": median_result(runs[c][chosen[c]], key="val_accuracy")} for c in cells}
 
 
 def run(cfg, progress: bool = True, store=None) -> Result:

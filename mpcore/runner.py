@@ -148,9 +148,9 @@ def run_all(cfgs, store, jobs: int = 1, scheduler: str | None = None, progress: 
     t0, done, live = time.perf_counter(), [0], None
     if notebook:
         expected = expected_minutes([cfgs[i] for i in todo], store, jobs)
-        print(f"{len(todo)} runs to train on these files (of {len(cfgs)}; the others are in the cache), about "
-              f"{expected:.0f} min on this machine, {jobs} at a time. Each finished run is saved at once: stopping "
-              "keeps them, and running the cell again continues.", flush=True)
+        print(f"{len(todo)} runs to train on these files (of {len(cfgs)}; {len(cfgs) - len(todo)} in the cache), "
+              f"about {max(round(expected), 1)} min on this machine, {jobs} at a time. Each finished run is saved at "
+              "once: stopping keeps them, and running the cell again continues.", flush=True)
         live = LiveProgress(ProgressLine(len(todo), _minutes_left(expected)), expected, REFRESH_SECONDS)
 
     def finished(i, result, save=True):
@@ -436,7 +436,7 @@ def label(cfg) -> str:
     """A config in a few words: the setting that tells it apart in the study."""
     if cfg.part == "autoencoder":
         white = "" if cfg.zca_epsilon is not None else ", not whitened"
-        main = E.AutoencoderConfig()
+        main = E.MAIN_AUTOENCODER
         sparsity = f", β={cfg.beta:g}, ρ={cfg.rho:g}" if (cfg.beta, cfg.rho) != (main.beta, main.rho) else ""
         return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{sparsity}{white}"
     if cfg.part == "language_model":

@@ -8,7 +8,7 @@ Run it after rebuilding the shipped results (``mpcore reproduce --store mpcore/r
 
 from pathlib import Path
 
-from mpcore import cli
+from mpcore import study
 from mpcore.store import Store, shipped_dir
 
 README = Path(__file__).parents[1] / "README.md"
@@ -19,8 +19,8 @@ END = "<!-- /findings -->"
 def shipped_findings() -> str:
     """The bullets, from the shipped store only (never trains)."""
     store = Store(shipped_dir(), read_only_roots=[])
-    results, chosen = cli.run_study(cli.PARTS, False, None, store, progress=False, train=False)
-    return cli.findings_markdown(cli.build_summary(results, None, chosen))
+    results, chosen = study.run_study(study.PART_NAMES, False, None, store, progress=False, train=False)
+    return study.findings_markdown(study.build_summary(results, None, chosen))
 
 
 def readme_block(text: str) -> str:

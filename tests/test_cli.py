@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from course_files import write_course_dir
 
-from mpcore import cli
+from mpcore import cli, study
 from mpcore import experiments as E
 
 FIGURES = {
@@ -28,7 +28,7 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
     image = matplotlib.image.imread(out / "sequence_seeds.png")
     assert image.shape == (440, 660, 4) and image[..., :3].std() > 0.05  # 6 x 4 inches at 110 dpi, not blank
     summary = json.loads((out / "summary.json").read_text())
-    n = len(cli.study_configs(cli.PARTS, quick=True))
+    n = len(study.study_configs(study.PART_NAMES, quick=True))
     first = capsys.readouterr().out
     assert f"0 of {n} experiments found in the store" in first
     # per cell: validation accuracy for every η and seed, the chosen η, and 3 seeds' test accuracies with their mean

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mpcore import cli, data, metrics, plots, runner  # noqa: E402
+from mpcore import data, metrics, plots, report, runner, study  # noqa: E402
 from mpcore import experiments as E  # noqa: E402
 from mpcore.store import Result  # noqa: E402
 from mpcore.train import History, lbfgs  # noqa: E402
@@ -222,7 +222,7 @@ def test_study_grid_configs():
     assert cold.warm_start_lam is None and cold.grad_tol == E.AE_GRAD_TOL
     sgd = E.autoencoder_course_sgd_config()
     assert (sgd.solver, sgd.sgd.momentum, sgd.sgd.batch_size, sgd.zca_epsilon) == ("sgd", 0.4, 32, None)
-    cfgs = cli.study_configs(["autoencoder"], quick=False)
+    cfgs = study.study_configs(["autoencoder"], quick=False)
     assert len(cfgs) == len(set(cfgs))
     for h in E.AE_GRID_HIDDEN:  # the course recipe's grid is in the study, and each warm start follows its start
         for zca in (1.0, None):
@@ -245,23 +245,23 @@ def fake(cell, lr, seed, val, test, val_loss=1.0):
 def test_choose_lr_uses_mean_validation_accuracy_never_test():
     rs = [fake("gru", 0.01, 0, val=0.6, test=0.9), fake("gru", 0.01, 1, val=0.8, test=0.9),
           fake("gru", 0.1, 0, val=0.75, test=0.1), fake("gru", 0.1, 1, val=0.70, test=0.1)]
-    assert E.choose_lr(rs) == 0.1  # means 0.725 vs 0.70, although 0.01 has the single best run and the best test
+    assert study.choose_lr(rs) == 0.1  # means 0.725 vs 0.70, although 0.01 has the single best run and the best test
     tie = [fake("gru", 0.01, 0, 0.7, 0.2, val_loss=0.5), fake("gru", 0.1, 0, 0.7, 0.9, val_loss=0.8)]
-    assert E.choose_lr(tie) == 0.01  # equal accuracy: the lower validation loss
+    assert study.choose_lr(tie) == 0.01  # equal accuracy: the lower validation loss
 
 
 def test_max_rise():
-    assert cli.max_rise([1.0, 0.8, 1.3, 1.2, 1.25]) == pytest.approx(0.5)
-    assert cli.max_rise([1.0, 0.9, 0.8]) == 0.0 and cli.max_rise([1.0]) == 0.0
+    assert study.max_rise([1.0, 0.8, 1.3, 1.2, 1.25]) == pytest.approx(0.5)
+    assert study.max_rise([1.0, 0.9, 0.8]) == 0.0 and study.max_rise([1.0]) == 0.0
 
 
 def test_median_result_and_sequence_summary():
     # the median by validation accuracy is seed 2; by test accuracy it would be seed 0
     rs = [fake("rnn", 0.01, s, v, t) for s, v, t in [(0, 0.5, 0.6), (1, 0.7, 0.5), (2, 0.6, 0.7)]]
     rs += [fake("rnn", 0.1, s, 0.4, 0.99) for s in (0, 1, 2)]  # another η: not part of the test statistics
-    assert E.median_result(rs[:3]).config.seed == 2  # the default key: validation, never test
-    assert E.median_result(rs[:3], key="test_accuracy").config.seed == 0
-    s = cli.sequence_summary(rs, {"rnn": 0.01})["cells"]["rnn"]
+    assert study.median_result(rs[:3]).config.seed == 2  # the default key: validation, never test
+    assert study.median_result(rs[:3], key="test_accuracy").config.seed == 0
+    s = study.sequence_summary(rs, {"rnn": 0.01})["cells"]["rnn"]
     assert s["seeds"] == [0, 1, 2] and s["median_seed"] == 2 and s["chosen_lr"] == 0.01
     assert s["test_accuracy"]["mean"] == pytest.approx(0.6)
     assert s["test_accuracy"]["sd"] == pytest.approx(0.1)
@@ -276,17 +276,17 @@ def test_epoch_cap_report_reads_the_stored_history():
     acc = [0.5, 0.6, 0.62, 0.61, 0.6, 0.63, 0.64, 0.6, 0.62, 0.66, 0.65, 0.64, 0.67, 0.6]
     capped = Result(cfg, {}, History(train_loss=[1.0] * 14, val_acc=acc, best_epoch=12,
                                      stopped="max epochs").as_dict(), {}, 1.0)
-    r = cli.epoch_cap_report(capped)
+    r = study.epoch_cap_report(capped)
     # stopped by the cap, the 13th epoch kept, and the last 4 epochs beat the best before them by 0.01
     assert (r["hit_cap"], r["epochs_run"], r["epoch_cap"], r["kept_epoch"], r["last_epochs"]) == (True, 14, 14, 13, 4)
     assert r["val_acc_gain_last_epochs"] == pytest.approx(0.01)
     early = [0.5, 0.6, 0.7, 0.65, 0.6, 0.62, 0.64]  # no new best for 4 epochs after the 3rd
     stopped = Result(cfg, {}, History(train_loss=[1.0] * 7, val_acc=early, best_epoch=2,
                                       stopped="early stopping").as_dict(), {}, 1.0)
-    r = cli.epoch_cap_report(stopped)
+    r = study.epoch_cap_report(stopped)
     assert not r["hit_cap"] and r["kept_epoch"] == 3 and r["val_acc_gain_last_epochs"] == pytest.approx(-0.05)
     short = Result(cfg, {}, History(train_loss=[1.0] * 3, val_acc=acc[:3], best_epoch=2).as_dict(), {}, 1.0)
-    assert cli.epoch_cap_report(short)["val_acc_gain_last_epochs"] is None
+    assert study.epoch_cap_report(short)["val_acc_gain_last_epochs"] is None
 
 
 def test_balanced_sample_takes_as_many_of_every_class():
@@ -370,7 +370,7 @@ def test_top10_is_not_reported_for_a_vocabulary_of_ten_words_or_fewer(tmp_path):
     D, P = E.LM_SIZES[0]
     small = E.run(E.language_model_config(D, P, epochs=1, data_dir=dd), progress=False)
     assert small.metrics["test_top10"] is None and 0 < small.metrics["test_top1"] < 1
-    row = next(line for line in cli.summary_markdown(cli.build_summary([small], data_dir=dd)).splitlines()
+    row = next(line for line in report.summary_markdown(study.build_summary([small], data_dir=dd)).splitlines()
                if line.startswith(f"| {D} | {P} |"))
     assert row.split(" | ")[4] == "n/a"  # the top-10 column
 

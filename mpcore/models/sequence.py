@@ -27,8 +27,12 @@ def _xavier(rng, fan_in, fan_out, dtype):
     return rng.uniform(-a, a, size=(fan_in, fan_out)).astype(dtype)
 
 
+#: Hidden layer sizes of the classifier on top of the last hidden state (the reference report's).
+DEFAULT_MLP = (64, 32)
+
+
 def init_params(cell: str, n_in: int, n_hidden: int, n_classes: int, rng: np.random.Generator,
-                mlp=(64, 32), dtype=np.float64, forget_bias: float = 1.0) -> dict:
+                mlp=DEFAULT_MLP, dtype=np.float64, forget_bias: float = 1.0) -> dict:
     """Xavier-uniform weights and zero biases for the cell and the MLP ``n_hidden -> mlp... -> n_classes``,
     except the forget-gate bias of a cell that has one (the LSTM's ``b_f``), set to ``forget_bias``.
 
