@@ -173,13 +173,18 @@ def _store(store):
 # ------------------------------------------------------------------------------------- part 1
 
 
-def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config) -> Explorer:
-    """Sliders over AutoencoderConfig fields, ``{field: (label, shipped values)}``, opening at the
-    main setting; replots the feature grid and the cost curve. Each point is the study's run
+def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config, opening: dict) -> Explorer:
+    """Sliders over AutoencoderConfig fields, ``{field: (label, shipped values)}``, opening at
+    ``opening`` (``{field: value}``; a value of None opens at the main setting's); replots the
+    feature grid and the cost curve. Each point is the study's run
     (:func:`experiments.autoencoder_grid_config`: λ = 3e-4 starts from λ = 1e-4's weights)."""
     store = _store(store)
     main = E.AutoencoderConfig()
-    controls = {field: W.SelectionSlider(options=list(values), value=getattr(main, field), description=label,
+    start = {field: getattr(main, field) if opening.get(field) is None else opening[field] for field in sliders}
+    for field, (label, values) in sliders.items():
+        if start[field] not in values:
+            raise ValueError(f"{title}: cannot open at {label} = {start[field]!r}; the grid has {list(values)}")
+    controls = {field: W.SelectionSlider(options=list(values), value=start[field], description=label,
                                          continuous_update=False)
                 for field, (label, values) in sliders.items()}
 
@@ -193,19 +198,22 @@ def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config) ->
     return Explorer(controls, render, title, store=store, needs=needs)
 
 
-def autoencoder_explorer(store=None, data_dir=None, **config) -> Explorer:
-    """Sliders for λ and L_hid over the shipped grid (whitened patches, β = 3, ρ = 0.01)."""
+def autoencoder_explorer(store=None, data_dir=None, n_hidden=None, lam=None, **config) -> Explorer:
+    """Sliders for λ and L_hid over the shipped grid (whitened patches, β = 3, ρ = 0.01). Opens at
+    ``n_hidden`` and ``lam`` (default: the main setting, L_hid = 64, λ = 1e-4)."""
     return _autoencoder_grid_explorer("Sparse autoencoder: hidden features",
                                       {"lam": ("λ", E.AE_GRID_LAMBDA), "n_hidden": ("L_hid", E.AE_GRID_HIDDEN)},
-                                      store, data_dir, config)
+                                      store, data_dir, config, {"n_hidden": n_hidden, "lam": lam})
 
 
-def sparsity_explorer(store=None, data_dir=None, **config) -> Explorer:
+def sparsity_explorer(store=None, data_dir=None, beta=None, rho=None, **config) -> Explorer:
     """Sliders for the sparsity weight β and the target activation ρ over the shipped grid
-    (whitened patches, the main L_hid and λ)."""
+    (whitened patches, the main L_hid and λ). Opens at ``beta`` and ``rho`` (default: the main
+    setting, β = 3, ρ = 0.01 -- the figure :func:`autoencoder_explorer` opens on; a page that
+    shows both opens this one elsewhere, e.g. ``beta=0.3``, so that each shows a figure of its own)."""
     return _autoencoder_grid_explorer("Sparse autoencoder: the sparsity penalty",
                                       {"beta": ("β", E.AE_GRID_BETA), "rho": ("ρ", E.AE_GRID_RHO)},
-                                      store, data_dir, config)
+                                      store, data_dir, config, {"beta": beta, "rho": rho})
 
 
 # ------------------------------------------------------------------------------------- part 2

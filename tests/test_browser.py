@@ -106,6 +106,24 @@ def _figure(explorer):
     return explorer.locator("img").last.get_attribute("src")
 
 
+#: The pixels of an explorer's figure as a PNG data URL: ``src`` is a fresh blob URL for every
+#: image ipywidgets shows, so equal figures have different ``src``.
+_PIXELS = """img => { const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    c.getContext('2d').drawImage(img, 0, 0);
+    return c.toDataURL('image/png'); }"""
+
+
+def _opening_figures(page, explorers) -> list:
+    """The pixels of each explorer's first figure, once every one has drawn it."""
+    shown = []
+    for e in range(explorers.count()):
+        explorer = explorers.nth(e)
+        page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), ""], timeout=60_000)
+        shown.append(explorer.locator("img").last.evaluate(_PIXELS))
+    return shown
+
+
 def _change(page, explorer, kind, k):
     """Move control k of a kind to another value; returns a description."""
     if kind == "slider":
@@ -195,6 +213,11 @@ def test_the_voila_dashboard_serves_every_explorer_without_code(dashboard, brows
                            timeout=180_000)
     shown = page.locator("body").inner_text()
     assert "Sparse autoencoder" in shown and "widgets.autoencoder_explorer" not in shown  # a dashboard: no code
+    # each explorer opens on a figure of its own (issue 21: the first two once showed the same one)
+    opening = _opening_figures(page, page.locator(".widget-vbox"))
+    assert all(len(f) > 1000 for f in opening)  # real pictures
+    same = [k + 1 for k, f in enumerate(opening) if opening.count(f) > 1]
+    assert same == [], f"explorers {same} open on the same figure"
     _every_control_replots(page, page.locator(".widget-vbox"), DASHBOARD_CONTROLS, "Voilà dashboard")
     assert page.locator('[data-mime-type="application/vnd.jupyter.error"], .jp-RenderedText[data-mime-type='
                         '"application/vnd.jupyter.stderr"]').count() == 0

@@ -8,8 +8,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ast  # noqa: E402
+import base64  # noqa: E402
+import io  # noqa: E402
+import itertools  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
+import matplotlib.image  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -71,6 +77,55 @@ def test_sparsity_explorer_covers_the_shipped_beta_rho_grid():
             assert f"β={beta:g}, ρ={rho:g}" in ex.figure.axes[0].get_title()
             seen.add(image_data(ex.figure).tobytes())
     assert len(seen) == len(E.AE_GRID_BETA) * len(E.AE_GRID_RHO)
+
+
+def test_the_grid_explorers_open_where_they_are_told():
+    ae = widgets.autoencoder_explorer(n_hidden=100, lam=3e-4)  # the shipped store
+    assert ae.values() == {"lam": 3e-4, "n_hidden": 100} == ae.shown
+    assert "L_hid=100, λ=0.0003" in ae.figure.axes[0].get_title()
+    sp = widgets.sparsity_explorer(beta=0.3)
+    assert sp.values() == {"beta": 0.3, "rho": E.AutoencoderConfig.rho} == sp.shown
+    assert "β=0.3, ρ=0.01" in sp.figure.axes[0].get_title()
+    assert widgets.sparsity_explorer().values() == {"beta": E.AutoencoderConfig.beta, "rho": E.AutoencoderConfig.rho}
+    with pytest.raises(ValueError, match="cannot open at β = 1"):
+        widgets.sparsity_explorer(beta=1.0)
+
+
+def _png_array(explorer):
+    return matplotlib.image.imread(io.BytesIO(base64.b64decode(explorer._png)), format="png")
+
+
+def notebook_explorers(source: Path) -> list:
+    """The explorers a notebook's code cells show (each cell's last expression), in order: the
+    cells run here as the kernel runs them, on the shipped store."""
+    import jupytext
+
+    namespace, shown = {}, []
+    for cell in jupytext.read(source).cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, str(source), "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), str(source), "eval"), namespace)
+            if isinstance(value, widgets.Explorer):
+                shown.append(value)
+    return shown
+
+
+def test_each_dashboard_explorer_opens_on_a_figure_of_its_own():
+    """Issue 21: notebook 4 (the Voilà dashboard) once opened its first two explorers on the same
+    figure (both at the main setting). No two may open on the same setting or the same picture."""
+    explorers = notebook_explorers(Path(__file__).parents[1] / "notebooks" / "04_explorers.py")
+    assert [type(e) for e in explorers] == [widgets.Explorer] * 4
+    assert all(e.figure is not None and e._png is not None for e in explorers)  # each opens on a figure
+    for a, b in itertools.combinations(explorers, 2):
+        assert a.needs(**a.values()) != b.needs(**b.values()), (a.title, b.title)
+        pa, pb = _png_array(a), _png_array(b)
+        assert pa.shape != pb.shape or not np.array_equal(pa, pb), (a.title, b.title)
+    # the first two draw the same kind of figure: their feature images themselves differ
+    assert not np.array_equal(image_data(explorers[0].figure), image_data(explorers[1].figure))
 
 
 def test_cancel_stops_training_and_keeps_the_old_figure(store, monkeypatch):
