@@ -55,7 +55,7 @@ store = Store()
 COURSE = E.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR)  # the assignment's setting: the course recipe
 WHITE = E.AutoencoderConfig(data_dir=DATA_DIR)  # the same on whitened patches (§6)
 # every run this notebook shows: the shipped ones load at once; on your own files they train here first
-runner.run_all(study.autoencoder_configs(DATA_DIR), store, jobs=2, notebook=True)
+_ = runner.run_all(study.autoencoder_configs(DATA_DIR), store, jobs=2, notebook=True)
 
 # %% [markdown]
 # ## 1. The data and the course's preprocessing
@@ -302,8 +302,8 @@ for lam, beta in [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]:
 X_train, X_held = E.autoencoder_inputs(DATA_DIR, COURSE.zca_epsilon, COURSE.seed)
 hyper = dict(lam=COURSE.lam, beta=COURSE.beta, rho=COURSE.rho)
 cost = lambda p: autoencoder.loss_and_grads(p, X_train[:2000], **hyper)  # noqa: E731
-p_live, h_live = lbfgs(cost, autoencoder.init_params(X_train.shape[1], COURSE.n_hidden, np.random.default_rng(COURSE.seed)),
-                       maxiter=60, rel_tol=COURSE.rel_tol, progress=False)
+p_start = autoencoder.init_params(X_train.shape[1], COURSE.n_hidden, np.random.default_rng(COURSE.seed))
+p_live, h_live = lbfgs(cost, p_start, maxiter=60, rel_tol=COURSE.rel_tol, progress=False)
 print(f"cost {h_live.train_loss[0]:.3f} after the first iteration, {h_live.train_loss[-1]:.3f} after "
       f"{len(h_live.train_loss)} ({h_live.stopped})")
 
@@ -624,7 +624,8 @@ print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white
 #   the largest train/held-out gaps. λ = 10⁻⁴: edges (selectivity 0.70–0.74).
 # * λ = 3·10⁻⁴ (from the λ = 10⁻⁴ weights, like the course recipe's column): still edges
 #   (0.71–0.74), smoother (high-frequency share at most 0.17), a worse reconstruction, and —
-#   unlike the course recipe — switched-off units, the flat grey tiles: 3 of 64 and 29 of 100.
+#   unlike the course recipe — switched-off units, the darker tiles: 3 of 64 (one flat, two
+#   faint) and 29 of 100 (most of them flat).
 
 # %% [markdown]
 # ### λ = 3·10⁻⁴ on whitened patches: a stall, or the minimum?
@@ -829,9 +830,9 @@ print_runs(sparsity, {"β": "beta", "ρ": "rho"},
 # ## 8. Explore
 #
 # The explorer runs on the whitened grid of §6, one grey scale per panel. Move λ from 10⁻⁴ up to
-# 3·10⁻⁴ and watch the edges grow smoother and, with L_hid = 100, many units switch off (flat
-# tiles); move it down to 3·10⁻⁵ and watch them get noisier; move $L_{hid}$ to 16 and watch
-# them grow broader. Every grid point ships with the
+# 3·10⁻⁴ and watch the edges grow smoother and, with L_hid = 100, many units switch off (darker,
+# mostly flat tiles); move it down to 3·10⁻⁵ and watch them get noisier; back at λ = 10⁻⁴, move
+# $L_{hid}$ to 16 and watch them grow broader. Every grid point ships with the
 # package, so each move replots at once. (With `DATA_DIR` set to the course's file, nothing is
 # trained yet: a setting not in the store keeps the previous figure and offers a *Train this
 # setting* button, with a progress bar and Cancel — moving a slider never trains.)
@@ -840,12 +841,13 @@ print_runs(sparsity, {"β": "beta", "ρ": "rho"},
 widgets.autoencoder_explorer(store, data_dir=DATA_DIR)
 
 # %% [markdown]
-# The same for the sparsity penalty: move ρ from 0.01 to 0.05 and watch the edges dissolve
-# into texture; at ρ = 0.01, move β from 3 down to 0.3 and watch the mean activation (in the
-# features' title) double and a few blobs appear.
+# The same for the sparsity penalty. It opens at a weak penalty, β = 0.3 (ρ = 0.01): the mean
+# activation in the features' title is twice ρ, and a few blobs sit among the edges. Raise β
+# to 3 and watch the mean activation halve and the blobs go; then move ρ from 0.01 to 0.05 and
+# watch the edges dissolve into texture.
 
 # %% tags=["nbval-ignore-output"]
-widgets.sparsity_explorer(store, data_dir=DATA_DIR)
+widgets.sparsity_explorer(store, data_dir=DATA_DIR, beta=0.3)
 
 # %% [markdown]
 # ## Summary

@@ -627,3 +627,25 @@ def test_notebook_3_section_3_first_look(shipped):
     first = {c: shipped.get(E.sequence_config(c, E.SEQ_LR_GRID[1], E.SEQ_SEEDS[0])) for c in E.SEQ_CELLS}
     val = {c: r.metrics["val_accuracy"] for c, r in first.items()}
     assert E.SEQ_LR_GRID[1] == 0.03 and val["gru"] > val["lstm"] > val["rnn"]
+
+
+def test_notebook_3_section_3_validation_by_person(shipped):
+    """The person-split measurement: further above test, the same η as the study's choice."""
+    import json
+
+    split = json.loads((shipped_dir() / "sequence_person_split.json").read_text())
+    # the stored recording-split rows are the shipped seed-0 runs
+    for row in split["by_recording"]:
+        r = shipped.get(E.sequence_config(row["cell"], row["lr"], 0))
+        m = r.metrics
+        assert (row["val_accuracy"], row["test_accuracy"]) == (m["val_accuracy"], m["test_accuracy"])
+    kinds = ("by_person", "by_recording")
+    gap = {k: np.mean([r["val_accuracy"] - r["test_accuracy"] for r in split[k]]) for k in kinds}
+    assert gap["by_person"] == pytest.approx(0.10, abs=0.005)  # "by ten points on average"
+    assert gap["by_recording"] == pytest.approx(0.045, abs=0.005)  # "about four and a half"
+    picks = {k: {c: max((r for r in split[k] if r["cell"] == c), key=lambda r: r["val_accuracy"])["lr"]
+                 for c in E.SEQ_CELLS} for k in kinds}
+    chosen = {c: s["lr"] for c, s in S.sequence_study(shipped).items()}
+    assert picks["by_person"] == chosen == {"rnn": 0.01, "lstm": 0.1, "gru": 0.03}
+    assert picks["by_recording"]["gru"] == 0.01
+    assert split["held_out_person"] in split["training_people"] and len(split["training_people"]) == 8
