@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import experiments as E
+from . import experiments
 from .report import write_report
 from .study import PART_NAMES, run_study
 
@@ -16,7 +16,7 @@ from .study import PART_NAMES, run_study
 def check_data_dir(data_dir: Path, parts) -> None:
     if not data_dir.is_dir():
         raise SystemExit(f"mpcore reproduce: --data-dir {data_dir} is not a directory")
-    needed = [E.PARTS[p].config.data_file for p in parts]
+    needed = [experiments.PARTS[p].config.data_file for p in parts]
     missing = [name for name in needed if not (data_dir / name).is_file()]
     if missing:
         raise SystemExit(f"mpcore reproduce: {data_dir} lacks {', '.join(missing)} (needed for the parts asked for; "
@@ -46,19 +46,19 @@ def classroom(out: Path, notebooks: Path | None) -> int:
         print("mpcore classroom: nbgrader is not installed; install the classroom extra: "
               "pip install -e \".[classroom]\"", file=sys.stderr)
         return 2
-    from . import classroom as C
+    from .classroom import ASSIGNMENT, build
 
     try:
         check_writable(out, "--out", "classroom")
         print(f"mpcore classroom: generating the student version with nbgrader in {out}/ ...", flush=True)
-        release = C.build(out, notebooks)
+        release = build(out, notebooks)
     except SystemExit as e:
         print(e, file=sys.stderr)
         return 2
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
         print(f"mpcore classroom: {e}", file=sys.stderr)
         return 2
-    print(f"instructor notebooks: {out / 'source' / C.ASSIGNMENT}/\nstudent notebooks:    {release}/\n"
+    print(f"instructor notebooks: {out / 'source' / ASSIGNMENT}/\nstudent notebooks:    {release}/\n"
           f"nbgrader course:      {out}/ (nbgrader_config.py, gradebook.db); see README, 'Teaching with mpcore'")
     return 0
 
@@ -93,9 +93,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="rerun the study and write figures and summaries")
     rep.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    files = " / ".join(part.config.data_file for part in experiments.PARTS.values())
     rep.add_argument("--data-dir", type=Path, default=None,
-                     help=f"folder with the course's {' / '.join(E.PARTS[p].config.data_file for p in PART_NAMES)} "
-                          "(default: bundled data)")
+                     help=f"folder with the course's {files} (default: bundled data)")
     rep.add_argument("--parts", nargs="+", choices=PART_NAMES, default=list(PART_NAMES))
     rep.add_argument("--quick", action="store_true", help="a smoke run of every part in under a minute")
     rep.add_argument("--jobs", type=int, default=2, help="experiments trained in parallel with joblib (default 2)")

@@ -46,33 +46,6 @@ from .models import autoencoder, language_model, sequence
 from .store import Result
 from .train import SGDConfig, lbfgs, sgd
 
-#: The study's grids: every point is trained by ``mpcore reproduce`` and shipped, so the
-#: notebooks' sliders replot without training.
-AE_GRID_HIDDEN = (16, 64, 100)
-AE_GRID_LAMBDA = (3e-5, 1e-4, 3e-4)
-#: λ values whose grid runs start from another λ's trained weights, {λ: that λ}, and converge on
-#: the gradient norm (AE_GRAD_TOL). From random weights, L-BFGS at λ = 3e-4 stops with every
-#: weight near 0 (a stationary point it cannot leave; its cost is higher): notebook 1, section 5.
-AE_WARM_START = {3e-4: 1e-4}
-AE_GRAD_TOL = 2e-4
-#: The course's own solver for the autoencoder: mini-batch gradient descent with momentum 0.4 and
-#: batch 32. η = 0.3 had the lowest full-batch cost after 100 epochs of {0.1, 0.3, 1, 3}
-#: (1 and 3 oscillate); 300 epochs, a few minutes.
-AE_COURSE_SGD = SGDConfig(lr=0.3, momentum=0.4, batch_size=32, epochs=300, patience=50)
-#: The sparsity grid: weight β of the KL term x target activation ρ, at the main L_hid and λ.
-AE_GRID_BETA = (0.3, 3.0, 10.0)
-AE_GRID_RHO = (0.01, 0.05, 0.2)
-LM_SIZES = ((32, 256), (16, 128), (8, 64))
-#: Seeds of the language model's main size, (32, 256): its spread across seeds.
-LM_SEEDS = (0, 1, 2)
-#: Learning rates tried for each recurrent cell, each with every seed of SEQ_SEEDS; the one with
-#: the best mean validation accuracy over the seeds is chosen (:func:`choose_lr`), and the test
-#: accuracies of those seeds are reported.
-SEQ_LR_GRID = (0.01, 0.03, 0.1)
-#: The cells the study compares (the course's three; ``mpcore.cells`` has more).
-SEQ_CELLS = ("rnn", "lstm", "gru")
-SEQ_SEEDS = (0, 1, 2)
-
 
 def _check_positive(cfg, *names):
     for name in names:
@@ -206,26 +179,6 @@ class SequenceConfig:
         return ()
 
 
-def autoencoder_grid_config(n_hidden: int, lam: float, **fields) -> AutoencoderConfig:
-    """The study's L_hid x λ grid run at (n_hidden, lam): a λ of :data:`AE_WARM_START` starts
-    from that λ's weights and converges on the gradient norm; the others start at random.
-    ``fields``: other AutoencoderConfig fields (``zca_epsilon=None`` for the course recipe)."""
-    if lam in AE_WARM_START:
-        fields = {"warm_start_lam": AE_WARM_START[lam], "grad_tol": AE_GRAD_TOL, **fields}
-    return AutoencoderConfig(n_hidden=n_hidden, lam=lam, **fields)
-
-
-def autoencoder_random_start_config(n_hidden: int, lam: float, **fields) -> AutoencoderConfig:
-    """The same setting from random weights, converged on the gradient norm (the evidence for
-    :data:`AE_WARM_START`)."""
-    return AutoencoderConfig(n_hidden=n_hidden, lam=lam, grad_tol=AE_GRAD_TOL, **fields)
-
-
-def autoencoder_course_sgd_config(**fields) -> AutoencoderConfig:
-    """The main setting on the course recipe, trained with the course's solver (:data:`AE_COURSE_SGD`)."""
-    return AutoencoderConfig(**{"zca_epsilon": None, "solver": "sgd", "sgd": AE_COURSE_SGD, **fields})
-
-
 def _check_config_types(cfg):
     if isinstance(cfg.data_dir, os.PathLike):  # Path("course") and "course" are one setting
         object.__setattr__(cfg, "data_dir", os.fspath(cfg.data_dir))
@@ -283,12 +236,29 @@ def config_from_dict(d: dict):
 AE_HELD_OUT = 0.1
 
 
+_AUTOENCODER_INPUTS: dict = {}
+
+
 def autoencoder_inputs(data_dir=None, zca_epsilon=None, seed=0):
     """Preprocessed patches flattened to rows, split into training and held-out sets.
 
     Returns ``(X_train, X_held_out)``, (N_train, P*P) and (N_held, P*P); whitening and clipping
-    statistics come from the training patches only.
+    statistics come from the training patches only. Computed once per data file version
+    (:func:`data.file_fingerprint`), preprocessing and seed, and returned read-only: the
+    summary, the report and the notebooks ask for the same arrays many times.
     """
+    path = data.course_path(data.PATCH_FILE, data_dir)
+    key = (data.file_fingerprint(path) if path.is_file() else str(path), zca_epsilon, seed)
+    if key not in _AUTOENCODER_INPUTS:
+        if len(_AUTOENCODER_INPUTS) >= 4:  # two preprocessings of two files at most stay in memory
+            _AUTOENCODER_INPUTS.pop(next(iter(_AUTOENCODER_INPUTS)))
+        X_train, X_held = _autoencoder_inputs(data_dir, zca_epsilon, seed)
+        X_train.flags.writeable = X_held.flags.writeable = False
+        _AUTOENCODER_INPUTS[key] = (X_train, X_held)
+    return _AUTOENCODER_INPUTS[key]
+
+
+def _autoencoder_inputs(data_dir, zca_epsilon, seed):
     rgb = PARTS["autoencoder"].load(data_dir)
     N = len(rgb)
     if N < 2:

@@ -18,9 +18,10 @@ import numpy as np
 def sigmoid(z, out=None):
     """Logistic sigmoid :math:`\\sigma(z) = 1 / (1 + e^{-z})`, elementwise, optionally into ``out``.
 
-    Written as in-place ``exp`` / ``reciprocal`` passes: 3x faster than ``scipy.special.expit``
-    on this machine. For z < -709, :math:`e^{-z}` overflows to inf and the result is exactly 0,
-    the correctly rounded value, so that overflow is silenced.
+    Written as in-place ``exp`` / ``reciprocal`` passes, which beat ``scipy.special.expit`` at the
+    models' shapes (``benchmarks/bench_kernels.py``; numbers in ``benchmarks/RESULTS.md``). For
+    z < -709, :math:`e^{-z}` overflows to inf and the result is exactly 0, the correctly rounded
+    value, so that overflow is silenced.
     """
     with np.errstate(over="ignore"):
         out = np.negative(z, out=out)
@@ -142,8 +143,8 @@ def embedding_backward(dout, cache):
 
     A word used twice in one batch must receive **both** gradients (``dR[idx] += dout`` would
     keep only one of them), so rows are summed per word with one ``np.bincount`` over the
-    flat (word, dimension) positions -- 4x faster here than ``np.add.at(dR, idx, dout)``,
-    which computes the same sum.
+    flat (word, dimension) positions -- faster than ``np.add.at(dR, idx, dout)``, which computes
+    the same sum (``benchmarks/bench_kernels.py``; numbers in ``benchmarks/RESULTS.md``).
 
     .. math:: \\frac{\\partial L}{\\partial R_v} = \\sum_{(n, k):\\, idx_{nk} = v} dout_{nk}
 

@@ -1,5 +1,8 @@
 """Figures. Every function takes results (arrays, histories, metrics) and returns a
-matplotlib Figure; none trains or reads training state."""
+matplotlib Figure; none trains or reads training state.
+
+In the study's order: what every part shares, then one section per part (the autoencoder, the
+language model, the sequence classifiers). A new figure goes into its part's section."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .models import autoencoder
+
+# -- Shared by every part ------------------------------------------------------------------------
 
 
 def notebook_style():
@@ -27,6 +32,14 @@ def _tile(images: np.ndarray, cols: int, pad: int = 1, fill=1.0) -> np.ndarray:
         r, c = divmod(k, cols)
         canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[k]
     return canvas
+
+
+def plots_colour(label: str, k: int) -> str:
+    """The colour of a cell in every sequence figure (RNN C0, LSTM C1, GRU C2), else C``k``."""
+    return {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}.get(label.split()[0], f"C{k}")
+
+
+# -- Part 1: the sparse autoencoder (notebook 1) -------------------------------------------------
 
 
 def patches_figure(rgb: np.ndarray, gray: np.ndarray, whitened: np.ndarray | None = None, n: int = 200,
@@ -156,37 +169,6 @@ def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = 
     return fig
 
 
-def loss_curves(histories: dict, title: str = "", ylabel: str = "mean cross-entropy (nats per predicted word)"):
-    """``{label: history}``: training (dashed) and validation (solid) loss per epoch, one colour
-    per label, the kept epoch (lowest validation loss) as a dot. The legend's first column names
-    the models by colour, its second what each line style means."""
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    models = []
-    for k, (label, h) in enumerate(histories.items()):
-        color = f"C{k}"
-        epochs = np.arange(1, len(h["train_loss"]) + 1)
-        ax.plot(epochs, h["train_loss"], "--", color=color)
-        if h.get("val_loss"):
-            ax.plot(epochs, h["val_loss"], "-", color=color)
-            best = h["best_epoch"]
-            ax.plot(best + 1, h["val_loss"][best], "o", color=color)
-            label = f"{label} (kept epoch {best + 1})"
-        models.append(plt.Line2D([], [], color=color, lw=3, label=label))
-    styles = [plt.Line2D([], [], ls="--", color="0.3", label="training: mean over the epoch's mini-batches"),
-              plt.Line2D([], [], ls="-", color="0.3", label="validation, after the epoch"),
-              plt.Line2D([], [], ls="", marker="o", color="0.3", label="epoch kept (lowest validation)")]
-    blank = plt.Line2D([], [], ls="", label=" ")  # pads the shorter column
-    rows = max(len(models), len(styles))
-    ax.legend(handles=models + [blank] * (rows - len(models)) + styles + [blank] * (rows - len(styles)),
-              ncol=2, fontsize=9, loc="upper right")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch (one pass over the training data)")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.set_title(title)
-    return fig
-
-
 def cost_curve(history: dict, title: str = ""):
     """Cost per iteration (L-BFGS) or epoch (SGD) on a log scale."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -251,231 +233,64 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
     return fig
 
 
-COST_TERMS_ORDER = {name: k for k, name in enumerate(COST_TERMS)}
+def spectrum_note(metrics: dict) -> str:
+    """A feature grid's measured edge-likeness, for a title: selectivity and high-frequency share."""
+    return f"selectivity {metrics['selectivity']:.2f}, high-freq. {metrics['high_frequency']:.2f}"
 
 
-def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10):
-    """One confusion matrix on ``ax``: rows true class, columns prediction, every count written
-    in its cell. Plain matplotlib: ``seaborn.heatmap`` redraws the whole figure to check its tick
-    labels, which doubled the sequence explorer's replot time (1.1 s -> 0.6 s measured)."""
-    cm = np.asarray(cm)
-    ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(int(cm.max()), 1))
-    for (i, j), count in np.ndenumerate(cm):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=fontsize,
-                color="white" if count > cm.max() / 2 else "black")
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", rotation_mode="anchor")
-    ax.set_yticks(range(len(classes)), classes)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-
-
-def confusion_figure(confusions: dict, classes: list, title: str = ""):
-    """``{label: (K, K) counts}`` side by side; rows true class, columns prediction."""
-    fig, axes = plt.subplots(1, len(confusions), figsize=(5.5 * len(confusions), 4.8), squeeze=False)
-    for ax, (label, cm) in zip(axes[0], confusions.items()):
-        cm = np.asarray(cm)
-        confusion_axes(ax, cm, classes, f"{label} (accuracy {np.trace(cm) / max(cm.sum(), 1):.1%})")
-    fig.suptitle(title)
-    fig.tight_layout()
+def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
+    """Hidden features and the cost during training of one autoencoder result, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.4), gridspec_kw={"width_ratios": [1.1, 1]}, layout="constrained")
+    c, m = result.config, result.metrics
+    white = "whitened" if c.zca_epsilon is not None else "course recipe, not whitened"
+    start = f", from λ={c.warm_start_lam:g}'s weights" if getattr(c, "warm_start_lam", None) is not None else ""
+    feature_grid(autoencoder.hidden_features(result.params),
+                 f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white}{start})\n"
+                 f"{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}\n({_scale_note(scale, remove_dc)})",
+                 ax=axes[0], scale=scale, remove_dc=remove_dc)
+    axes[0].title.set_fontsize(10)
+    if c.solver == "lbfgs":
+        cost_terms_axes(axes[1], result.history)
+        axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations", fontsize=10)
+    else:
+        axes[1].plot(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("mean mini-batch cost")
+        axes[1].set_title(f"full-batch cost {m['cost']:.4f} after {m['iterations']} epochs", fontsize=10)
     return fig
 
 
-def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time step from the loss at t = T"):
-    """``{label: (T,)}`` mean ‖∂L/∂h_t‖ per time step, log scale: vanishing gradients made visible.
-
-    The y-axis spans every value; a value of exactly 0 cannot be drawn on a log axis and is
-    reported in the legend instead of silently dropped."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    positive = []
-    for label, g in norms.items():
-        g = np.asarray(g, dtype=np.float64)
-        zeros = int(np.sum(g <= 0))
-        note = f" ({zeros} steps exactly 0, not drawn)" if zeros else ""
-        ax.semilogy(np.arange(1, len(g) + 1), np.where(g > 0, g, np.nan), label=label + note)
-        positive.append(g[g > 0])
-    values = np.concatenate(positive) if positive else np.array([1.0])
-    if values.size:
-        ax.set_ylim(values.min() / 10, values.max() * 10)
-    ax.set_xlabel("time step t")
-    ax.set_ylabel("mean ‖∂L/∂h_t‖ (float64)")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+# -- Part 2: the language model (notebook 2) -----------------------------------------------------
 
 
-def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict | None = None):
-    """Per-window gradient profiles over time, one panel per condition, log scale, y shared.
-
-    ``panels`` maps a panel title to ``{label: (N, T) values}`` (one row per window, e.g.
-    ‖∂L_n/∂h_t‖ / ‖∂L_n/∂h_T‖): each label is drawn as the median over the windows with the
-    10th-90th percentile band shaded -- the windows span many orders of magnitude, and a mean
-    would follow the few largest. ``styles`` maps a label to plot keywords (colour, line style).
-    Values of exactly 0 cannot be drawn on a log axis: their count goes into the legend."""
-    styles = styles or {}
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.6), sharey=True, squeeze=False)
-    drawn = []
-    for ax, (panel, curves) in zip(axes[0], panels.items()):
-        for k, (label, v) in enumerate(curves.items()):
-            v = np.asarray(v, dtype=np.float64)
-            t = np.arange(1, v.shape[1] + 1)
-            zeros = int(np.sum(v <= 0))
-            note = f" ({zeros} values exactly 0, not drawn)" if zeros else ""
-            v = np.where(v > 0, v, np.nan)
-            style = {"color": f"C{k}", **styles.get(label, {})}
-            lo, mid, hi = np.nanpercentile(v, [10, 50, 90], axis=0)
-            ax.fill_between(t, lo, hi, color=style["color"], alpha=0.12, lw=0)
-            ax.semilogy(t, mid, label=label + note, **style)
-            drawn.append(v[np.isfinite(v)])
-        ax.set_title(panel)
-        ax.set_xlabel("time step t (the loss sits at t = T)")
-        ax.grid(alpha=0.3, which="major")
-    values = np.concatenate(drawn) if drawn else np.array([1.0])
-    if values.size:
-        ax.set_ylim(values.min() / 3, values.max() * 3)
-    axes[0, 0].set_ylabel(ylabel)
-    legend = {}
-    for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            legend.setdefault(label, handle)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=min(len(legend), 4), fontsize=10,
-               frameon=False)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.04 + 0.04 * ((len(legend) - 1) // 4), 1, 1))
-    return fig
-
-
-def cell_styles(labels) -> dict:
-    """One colour per cell for labels that start with the cell's name ("RNN ...", "LSTM ...");
-    a cell state's curve (a label with "c_t") dashed."""
-    colours = {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}
-    return {label: {"color": colours.get(label.split()[0], "C4"), "ls": "--" if "c_t" in label else "-"}
-            for label in labels}
-
-
-def step_gradient_norms(norms: dict, clip: float | None = None, title: str = ""):
-    """``{label: (steps,)}`` the global gradient norm of every SGD step, log scale, with the
-    clipping threshold ``clip`` as a dashed line."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for k, (label, g) in enumerate(norms.items()):
-        g = np.asarray(g, dtype=np.float64)
-        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, color=plots_colour(label, k), label=label)
-    if clip is not None:
-        ax.axhline(clip, color="k", ls="--", lw=1, label=f"clipping threshold ({clip:g})")
-    ax.set_xlabel("SGD step (mini-batch of 32)")
-    ax.set_ylabel("‖gradient‖ over all parameters")
-    ax.grid(alpha=0.3)
-    ax.set_title(title)
-    ax.legend(fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def plots_colour(label: str, k: int) -> str:
-    """The colour of a cell in every sequence figure (RNN C0, LSTM C1, GRU C2), else C``k``."""
-    return {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}.get(label.split()[0], f"C{k}")
-
-
-def training_curves(histories: dict, title: str = ""):
-    """``{label: history}``, one column per model, every curve from the same weights: the
-    **averaged** weights :math:`\bar W` that are validated and kept (``SGDConfig.average``).
-    Top: validation cross-entropy per epoch; bottom: accuracy on 512 training windows (dashed)
-    and on the validation windows (solid); the kept epoch marked. Axes shared by row. (The
-    mean mini-batch loss of the SGD iterate W is another model's loss: :func:`iterate_loss`.)"""
-    n = len(histories)
-    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), sharey="row", squeeze=False)
-    for j, (label, h) in enumerate(histories.items()):
-        ep = np.arange(1, len(h["val_loss"]) + 1)
-        best = h["best_epoch"] + 1
-        ax = axes[0, j]
-        ax.plot(ep, h["val_loss"], "-", color="C1", label="validation")
-        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
-        ax.set_title(label)
-        ax = axes[1, j]
-        if h.get("train_acc"):
-            ax.plot(ep, h["train_acc"], "--", color="C0", label="training (512 windows)")
-        ax.plot(ep, h["val_acc"], "-", color="C1", label="validation")
-        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
-        ax.set_xlabel("epoch")
-        for ax in axes[:, j]:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("validation cross-entropy (nats)")
-    axes[1, 0].set_ylabel("accuracy")
-    handles, labels = axes[1, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
-    fig.suptitle(title or "Averaged weights W̄ (the weights validated and kept)")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
-
-
-def iterate_loss(histories: dict, title: str = ""):
-    """``{label: history}``: the mean mini-batch cross-entropy of each epoch, one line per model.
-    That loss belongs to the SGD iterate W while it moves through the epoch -- not to the
-    averaged weights that are validated and kept -- so it is plotted on its own."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+def loss_curves(histories: dict, title: str = "", ylabel: str = "mean cross-entropy (nats per predicted word)"):
+    """``{label: history}``: training (dashed) and validation (solid) loss per epoch, one colour
+    per label, the kept epoch (lowest validation loss) as a dot. The legend's first column names
+    the models by colour, its second what each line style means."""
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    models = []
     for k, (label, h) in enumerate(histories.items()):
-        ep = np.arange(1, len(h["train_loss"]) + 1)
-        ax.plot(ep, h["train_loss"], "-", color=f"C{k}", label=label)
+        color = f"C{k}"
+        epochs = np.arange(1, len(h["train_loss"]) + 1)
+        ax.plot(epochs, h["train_loss"], "--", color=color)
+        if h.get("val_loss"):
+            ax.plot(epochs, h["val_loss"], "-", color=color)
+            best = h["best_epoch"]
+            ax.plot(best + 1, h["val_loss"][best], "o", color=color)
+            label = f"{label} (kept epoch {best + 1})"
+        models.append(plt.Line2D([], [], color=color, lw=3, label=label))
+    styles = [plt.Line2D([], [], ls="--", color="0.3", label="training: mean over the epoch's mini-batches"),
+              plt.Line2D([], [], ls="-", color="0.3", label="validation, after the epoch"),
+              plt.Line2D([], [], ls="", marker="o", color="0.3", label="epoch kept (lowest validation)")]
+    blank = plt.Line2D([], [], ls="", label=" ")  # pads the shorter column
+    rows = max(len(models), len(styles))
+    ax.legend(handles=models + [blank] * (rows - len(models)) + styles + [blank] * (rows - len(styles)),
+              ncol=2, fontsize=9, loc="upper right")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training cross-entropy (nats)")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.set_title(title or "SGD iterate W: mean mini-batch loss over each epoch")
-    ax.legend(fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
-    """``{label: {lr: [validation accuracy per seed]}}``: every seed as a dot, the mean as a line
-    over η (log axis); the chosen η circled."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for k, (label, accs) in enumerate(val_acc.items()):
-        lrs = sorted(accs)
-        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], "-", color=f"C{k}", label=f"{label} (mean over seeds)")
-        for lr in lrs:
-            ax.plot(np.full(len(accs[lr]), lr), accs[lr], ".", color=f"C{k}", alpha=0.6)
-        ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=f"C{k}")
-    ax.set_xlabel("learning rate η")
-    ax.set_ylabel("validation accuracy (best epoch)")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", seeds=None):
-    """``{label: [value per seed]}``: the mean as a bar with ± 1 sd, and every seed as a dot
-    (a seaborn strip plot). With ``seeds`` (one name per value, the same order for every label)
-    each seed has its own colour and its own place beside the others, so no dot hides another
-    and a seed can be followed across labels."""
-    import seaborn as sns
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    rows = []
-    for k, (label, v) in enumerate(values.items()):
-        v = np.asarray(v, dtype=float)
-        ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6,
-               yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6, zorder=1)
-        ax.text(k, 0.02 * v.mean(), f"mean\n{v.mean():.3f}", ha="center", va="bottom", fontsize=9)
-        names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
-        rows += [(label, x, name) for x, name in zip(v, names)]
-    x, y, hue = (list(c) for c in zip(*rows))
-    sns.stripplot(x=x, y=y, hue=hue if seeds is not None else None,
-                  dodge=seeds is not None, jitter=0 if seeds is not None else 0.15, size=7,
-                  palette="dark" if seeds is not None else None,
-                  color=None if seeds is not None else "C0", ax=ax, zorder=3)
-    ax.set_xticks(range(len(values)), list(values))
-    ax.set_xlabel("")
+    ax.set_xlabel("epoch (one pass over the training data)")
     ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
     ax.set_title(title)
-    if seeds is not None:
-        ax.legend(title=None, fontsize=9, loc="upper left")
-    fig.tight_layout()
     return fig
 
 
@@ -638,67 +453,6 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups:
     return fig
 
 
-def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0,
-                     ylabel: str = "acceleration", channels=None, title: str = ""):
-    """A few windows (N, T, C) of each class, one panel per class, channels as colours (named
-    by ``channels``, default "channel 0", ...), later windows fainter; ``ylabel`` should say the
-    unit."""
-    rng = np.random.default_rng(seed)
-    K = len(classes)
-    cols = min(K, 3)
-    rows = int(np.ceil(K / cols))
-    names = list(channels) if channels is not None else [f"channel {c}" for c in range(X.shape[2])]
-    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows + 0.4), sharey=True, squeeze=False)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= K:
-            ax.axis("off")
-            continue
-        idx = np.flatnonzero(y == k)
-        for j, i in enumerate(rng.choice(idx, size=min(per_class, len(idx)), replace=False)):
-            for c in range(X.shape[2]):
-                ax.plot(X[i, :, c], color=f"C{c}", alpha=1.0 - 0.25 * j, lw=0.8,
-                        label=names[c] if j == 0 else None)
-        ax.set_title(classes[k])
-        ax.set_xlabel("time step")
-    for ax in axes[:, 0]:
-        ax.set_ylabel(ylabel)
-    axes[0, 0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-# ----------------------------------------------------------------- figures of the explorers
-
-
-def spectrum_note(metrics: dict) -> str:
-    """A feature grid's measured edge-likeness, for a title: selectivity and high-frequency share."""
-    return f"selectivity {metrics['selectivity']:.2f}, high-freq. {metrics['high_frequency']:.2f}"
-
-
-def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
-    """Hidden features and the cost during training of one autoencoder result, side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.4), gridspec_kw={"width_ratios": [1.1, 1]}, layout="constrained")
-    c, m = result.config, result.metrics
-    white = "whitened" if c.zca_epsilon is not None else "course recipe, not whitened"
-    start = f", from λ={c.warm_start_lam:g}'s weights" if getattr(c, "warm_start_lam", None) is not None else ""
-    feature_grid(autoencoder.hidden_features(result.params),
-                 f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white}{start})\n"
-                 f"{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}\n({_scale_note(scale, remove_dc)})",
-                 ax=axes[0], scale=scale, remove_dc=remove_dc)
-    axes[0].title.set_fontsize(10)
-    if c.solver == "lbfgs":
-        cost_terms_axes(axes[1], result.history)
-        axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations", fontsize=10)
-    else:
-        axes[1].plot(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
-        axes[1].set_xlabel("epoch")
-        axes[1].set_ylabel("mean mini-batch cost")
-        axes[1].set_title(f"full-batch cost {m['cost']:.4f} after {m['iterations']} epochs", fontsize=10)
-    return fig
-
-
 #: Colours of the next-word bars: the model's most likely words, and the true 4th word.
 NEXT_WORD_COLORS = {"predicted": "C0", "true": "C1"}
 
@@ -807,6 +561,263 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
     fig.suptitle(f"Next-word probabilities of the language model {model_name(result.config)}:\n"
                  f"the {k} most likely 4th words {what}", fontsize=12)
     _next_word_legend(fig, actuals is not None, k, loc="outside lower center", ncol=2, frameon=False)
+    return fig
+
+
+# -- Part 3: the sequence classifiers (notebook 3) -----------------------------------------------
+
+
+def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0,
+                     ylabel: str = "acceleration", channels=None, title: str = ""):
+    """A few windows (N, T, C) of each class, one panel per class, channels as colours (named
+    by ``channels``, default "channel 0", ...), later windows fainter; ``ylabel`` should say the
+    unit."""
+    rng = np.random.default_rng(seed)
+    K = len(classes)
+    cols = min(K, 3)
+    rows = int(np.ceil(K / cols))
+    names = list(channels) if channels is not None else [f"channel {c}" for c in range(X.shape[2])]
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows + 0.4), sharey=True, squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= K:
+            ax.axis("off")
+            continue
+        idx = np.flatnonzero(y == k)
+        for j, i in enumerate(rng.choice(idx, size=min(per_class, len(idx)), replace=False)):
+            for c in range(X.shape[2]):
+                ax.plot(X[i, :, c], color=f"C{c}", alpha=1.0 - 0.25 * j, lw=0.8,
+                        label=names[c] if j == 0 else None)
+        ax.set_title(classes[k])
+        ax.set_xlabel("time step")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    axes[0, 0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+COST_TERMS_ORDER = {name: k for k, name in enumerate(COST_TERMS)}
+
+
+def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10):
+    """One confusion matrix on ``ax``: rows true class, columns prediction, every count written
+    in its cell. Plain matplotlib: ``seaborn.heatmap`` redraws the whole figure to check its tick
+    labels, which doubled the sequence explorer's replot time (1.1 s -> 0.6 s measured)."""
+    cm = np.asarray(cm)
+    ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(int(cm.max()), 1))
+    for (i, j), count in np.ndenumerate(cm):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=fontsize,
+                color="white" if count > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+
+
+def confusion_figure(confusions: dict, classes: list, title: str = ""):
+    """``{label: (K, K) counts}`` side by side; rows true class, columns prediction."""
+    fig, axes = plt.subplots(1, len(confusions), figsize=(5.5 * len(confusions), 4.8), squeeze=False)
+    for ax, (label, cm) in zip(axes[0], confusions.items()):
+        cm = np.asarray(cm)
+        confusion_axes(ax, cm, classes, f"{label} (accuracy {np.trace(cm) / max(cm.sum(), 1):.1%})")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time step from the loss at t = T"):
+    """``{label: (T,)}`` mean ‖∂L/∂h_t‖ per time step, log scale: vanishing gradients made visible.
+
+    The y-axis spans every value; a value of exactly 0 cannot be drawn on a log axis and is
+    reported in the legend instead of silently dropped."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    positive = []
+    for label, g in norms.items():
+        g = np.asarray(g, dtype=np.float64)
+        zeros = int(np.sum(g <= 0))
+        note = f" ({zeros} steps exactly 0, not drawn)" if zeros else ""
+        ax.semilogy(np.arange(1, len(g) + 1), np.where(g > 0, g, np.nan), label=label + note)
+        positive.append(g[g > 0])
+    values = np.concatenate(positive) if positive else np.array([1.0])
+    if values.size:
+        ax.set_ylim(values.min() / 10, values.max() * 10)
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("mean ‖∂L/∂h_t‖ (float64)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict | None = None):
+    """Per-window gradient profiles over time, one panel per condition, log scale, y shared.
+
+    ``panels`` maps a panel title to ``{label: (N, T) values}`` (one row per window, e.g.
+    ‖∂L_n/∂h_t‖ / ‖∂L_n/∂h_T‖): each label is drawn as the median over the windows with the
+    10th-90th percentile band shaded -- the windows span many orders of magnitude, and a mean
+    would follow the few largest. ``styles`` maps a label to plot keywords (colour, line style).
+    Values of exactly 0 cannot be drawn on a log axis: their count goes into the legend."""
+    styles = styles or {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.6), sharey=True, squeeze=False)
+    drawn = []
+    for ax, (panel, curves) in zip(axes[0], panels.items()):
+        for k, (label, v) in enumerate(curves.items()):
+            v = np.asarray(v, dtype=np.float64)
+            t = np.arange(1, v.shape[1] + 1)
+            zeros = int(np.sum(v <= 0))
+            note = f" ({zeros} values exactly 0, not drawn)" if zeros else ""
+            v = np.where(v > 0, v, np.nan)
+            style = {"color": f"C{k}", **styles.get(label, {})}
+            lo, mid, hi = np.nanpercentile(v, [10, 50, 90], axis=0)
+            ax.fill_between(t, lo, hi, color=style["color"], alpha=0.12, lw=0)
+            ax.semilogy(t, mid, label=label + note, **style)
+            drawn.append(v[np.isfinite(v)])
+        ax.set_title(panel)
+        ax.set_xlabel("time step t (the loss sits at t = T)")
+        ax.grid(alpha=0.3, which="major")
+    values = np.concatenate(drawn) if drawn else np.array([1.0])
+    if values.size:
+        ax.set_ylim(values.min() / 3, values.max() * 3)
+    axes[0, 0].set_ylabel(ylabel)
+    legend = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=min(len(legend), 4), fontsize=10,
+               frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.04 + 0.04 * ((len(legend) - 1) // 4), 1, 1))
+    return fig
+
+
+def cell_styles(labels) -> dict:
+    """One colour per cell for labels that start with the cell's name ("RNN ...", "LSTM ...");
+    a cell state's curve (a label with "c_t") dashed."""
+    colours = {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}
+    return {label: {"color": colours.get(label.split()[0], "C4"), "ls": "--" if "c_t" in label else "-"}
+            for label in labels}
+
+
+def step_gradient_norms(norms: dict, clip: float | None = None, title: str = ""):
+    """``{label: (steps,)}`` the global gradient norm of every SGD step, log scale, with the
+    clipping threshold ``clip`` as a dashed line."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for k, (label, g) in enumerate(norms.items()):
+        g = np.asarray(g, dtype=np.float64)
+        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, color=plots_colour(label, k), label=label)
+    if clip is not None:
+        ax.axhline(clip, color="k", ls="--", lw=1, label=f"clipping threshold ({clip:g})")
+    ax.set_xlabel("SGD step (mini-batch of 32)")
+    ax.set_ylabel("‖gradient‖ over all parameters")
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: dict, title: str = ""):
+    """``{label: history}``, one column per model, every curve from the same weights: the
+    **averaged** weights :math:`\bar W` that are validated and kept (``SGDConfig.average``).
+    Top: validation cross-entropy per epoch; bottom: accuracy on 512 training windows (dashed)
+    and on the validation windows (solid); the kept epoch marked. Axes shared by row. (The
+    mean mini-batch loss of the SGD iterate W is another model's loss: :func:`iterate_loss`.)"""
+    n = len(histories)
+    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), sharey="row", squeeze=False)
+    for j, (label, h) in enumerate(histories.items()):
+        ep = np.arange(1, len(h["val_loss"]) + 1)
+        best = h["best_epoch"] + 1
+        ax = axes[0, j]
+        ax.plot(ep, h["val_loss"], "-", color="C1", label="validation")
+        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
+        ax.set_title(label)
+        ax = axes[1, j]
+        if h.get("train_acc"):
+            ax.plot(ep, h["train_acc"], "--", color="C0", label="training (512 windows)")
+        ax.plot(ep, h["val_acc"], "-", color="C1", label="validation")
+        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
+        ax.set_xlabel("epoch")
+        for ax in axes[:, j]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation cross-entropy (nats)")
+    axes[1, 0].set_ylabel("accuracy")
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
+    fig.suptitle(title or "Averaged weights W̄ (the weights validated and kept)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def iterate_loss(histories: dict, title: str = ""):
+    """``{label: history}``: the mean mini-batch cross-entropy of each epoch, one line per model.
+    That loss belongs to the SGD iterate W while it moves through the epoch -- not to the
+    averaged weights that are validated and kept -- so it is plotted on its own."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for k, (label, h) in enumerate(histories.items()):
+        ep = np.arange(1, len(h["train_loss"]) + 1)
+        ax.plot(ep, h["train_loss"], "-", color=f"C{k}", label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training cross-entropy (nats)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "SGD iterate W: mean mini-batch loss over each epoch")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
+    """``{label: {lr: [validation accuracy per seed]}}``: every seed as a dot, the mean as a line
+    over η (log axis); the chosen η circled."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, (label, accs) in enumerate(val_acc.items()):
+        lrs = sorted(accs)
+        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], "-", color=f"C{k}", label=f"{label} (mean over seeds)")
+        for lr in lrs:
+            ax.plot(np.full(len(accs[lr]), lr), accs[lr], ".", color=f"C{k}", alpha=0.6)
+        ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=f"C{k}")
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("validation accuracy (best epoch)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", seeds=None):
+    """``{label: [value per seed]}``: the mean as a bar with ± 1 sd, and every seed as a dot
+    (a seaborn strip plot). With ``seeds`` (one name per value, the same order for every label)
+    each seed has its own colour and its own place beside the others, so no dot hides another
+    and a seed can be followed across labels."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rows = []
+    for k, (label, v) in enumerate(values.items()):
+        v = np.asarray(v, dtype=float)
+        ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6,
+               yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6, zorder=1)
+        ax.text(k, 0.02 * v.mean(), f"mean\n{v.mean():.3f}", ha="center", va="bottom", fontsize=9)
+        names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
+        rows += [(label, x, name) for x, name in zip(v, names)]
+    x, y, hue = (list(c) for c in zip(*rows))
+    sns.stripplot(x=x, y=y, hue=hue if seeds is not None else None,
+                  dodge=seeds is not None, jitter=0 if seeds is not None else 0.15, size=7,
+                  palette="dark" if seeds is not None else None,
+                  color=None if seeds is not None else "C0", ax=ax, zorder=3)
+    ax.set_xticks(range(len(values)), list(values))
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if seeds is not None:
+        ax.legend(title=None, fontsize=9, loc="upper left")
+    fig.tight_layout()
     return fig
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import experiments as E
-from . import study
+from . import experiments, study
 from .runner import label
 
 
@@ -29,8 +28,8 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
     by_part = {p: [r for r in results if r.config.part == p] for p in study.PART_NAMES}
     if by_part["autoencoder"]:
         ae = summary["autoencoder"]
-        rgb = E.PARTS["autoencoder"].load(data_dir)
-        main_cfg = E.MAIN_AUTOENCODER
+        rgb = experiments.PARTS["autoencoder"].load(data_dir)
+        main_cfg = experiments.MAIN_AUTOENCODER
         whitened = data.preprocess_patches(rgb, main_cfg.zca_epsilon)
         save(plots.patches_figure(rgb, data.preprocess_patches(rgb), whitened), "patches_rgb_vs_normalised")
         grid, sparsity = study.autoencoder_grids(by_part["autoencoder"])
@@ -43,7 +42,7 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
             shown[f"course recipe, not whitened\n{plots.spectrum_note(plain.metrics)}"] = \
                 autoencoder.hidden_features(plain.params)
         save(plots.feature_grids(shown), "autoencoder_features_main")
-        _, X_held = E.autoencoder_inputs(data_dir, main.config.zca_epsilon, main.config.seed)
+        _, X_held = experiments.autoencoder_inputs(data_dir, main.config.zca_epsilon, main.config.seed)
         save(plots.reconstructions(X_held, autoencoder.forward(main.params, X_held)[1],
                                    title=f"Held-out whitened patches and reconstructions, {label(main.config)}"),
              "autoencoder_reconstructions")
@@ -93,7 +92,7 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
                  f"sequence_confusion_{c}")
         profiles = {"at initialisation": {}, "after training (kept weights)": {}}
         for r in shown.values():
-            g = E.gradients_at_init_and_trained(r)
+            g = experiments.gradients_at_init_and_trained(r)
             for panel, when in zip(profiles, ("init", "trained")):
                 at_T = g[when]["h"][:, -1:]
                 profiles[panel][f"{r.config.cell.upper()} ‖∂L/∂h_t‖"] = g[when]["h"] / at_T

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import experiments as E
+from . import experiments
 
 
 def _train(i, cfg):
     """Dask worker task: train one config (no progress bar: workers' output interleaves)."""
-    return i, E.run(cfg, progress=False)
+    return i, experiments.run(cfg, progress=False)
 
 
 def _train_into(i, cfg, store, live_dir=None):
@@ -36,7 +36,7 @@ def _train_into(i, cfg, store, live_dir=None):
     save it -- so two ``reproduce`` runs on one store train each experiment once. ``live_dir``
     (or None): where the run reports its progress to the parent (:class:`RunProgress`)."""
     progress = RunProgress(live_dir, i, cfg) if live_dir is not None else False
-    return i, store.get_or_run(cfg, partial(E.run, store=store), progress=progress)
+    return i, store.get_or_run(cfg, partial(experiments.run, store=store), progress=progress)
 
 
 class RunProgress:
@@ -345,7 +345,7 @@ def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished, live_
     else:
         for i in todo:
             report = RunProgress(live_dir, i, cfgs[i]) if live_dir is not None else progress
-            finished(i, store.get_or_run(cfgs[i], partial(E.run, store=store), progress=report), save=False)
+            finished(i, store.get_or_run(cfgs[i], partial(experiments.run, store=store), progress=report), save=False)
 
 
 def expected_minutes(cfgs, store, jobs: int = 2) -> float:
@@ -372,7 +372,7 @@ def measured_seconds(cfg, cache: dict | None = None) -> float:
     if cfg.part == "autoencoder":
         key = ("autoencoder", cfg.data_dir, cfg.zca_epsilon, cfg.n_hidden, cfg.solver, cfg.dtype)
         if key not in cache:
-            X, _ = E.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
+            X, _ = experiments.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
             batch = X if cfg.solver == "lbfgs" else X[: cfg.sgd.batch_size]
             p = autoencoder.init_params(X.shape[1], cfg.n_hidden, np.random.default_rng(0), dtype=cfg.dtype)
             step = _best_of_3(lambda: autoencoder.loss_and_grads(p, batch.astype(cfg.dtype), lam=cfg.lam,
@@ -385,7 +385,7 @@ def measured_seconds(cfg, cache: dict | None = None) -> float:
     if cfg.part == "language_model":
         key = ("language_model", cfg.data_dir, cfg.D, cfg.P, cfg.dtype, cfg.sgd.batch_size)
         if key not in cache:
-            ng = E.PARTS["language_model"].load(cfg.data_dir)
+            ng = experiments.PARTS["language_model"].load(cfg.data_dir)
             p = language_model.init_params(ng.n_words, cfg.D, cfg.P, np.random.default_rng(0), dtype=cfg.dtype)
             B = cfg.sgd.batch_size
             step = _best_of_3(lambda: language_model.loss_and_grads(p, ng.train_x[:B], ng.train_y[:B]), cfg.dtype, fpu)
@@ -394,8 +394,8 @@ def measured_seconds(cfg, cache: dict | None = None) -> float:
         return step * per_epoch * 1.2 * (twin.metrics["epochs"] if twin else cfg.sgd.epochs)
     key = ("sequence", cfg.data_dir, cfg.cell, cfg.n_hidden, cfg.mlp, cfg.dtype, cfg.sgd.batch_size)
     if key not in cache:
-        act = E.PARTS["sequence"].load(cfg.data_dir)
-        mu, sd = E.standardizer(act)
+        act = experiments.PARTS["sequence"].load(cfg.data_dir)
+        mu, sd = experiments.standardizer(act)
         B = cfg.sgd.batch_size
         X, y = ((act.train_x[:B] - mu) / sd).astype(cfg.dtype), act.train_y[:B]
         p = sequence.init_params(cfg.cell, X.shape[2], cfg.n_hidden, act.n_classes, np.random.default_rng(0),
@@ -436,7 +436,7 @@ def label(cfg) -> str:
     """A config in a few words: the setting that tells it apart in the study."""
     if cfg.part == "autoencoder":
         white = "" if cfg.zca_epsilon is not None else ", not whitened"
-        main = E.MAIN_AUTOENCODER
+        main = experiments.MAIN_AUTOENCODER
         sparsity = f", β={cfg.beta:g}, ρ={cfg.rho:g}" if (cfg.beta, cfg.rho) != (main.beta, main.rho) else ""
         return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{sparsity}{white}"
     if cfg.part == "language_model":

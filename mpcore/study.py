@@ -13,12 +13,62 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import experiments as E
+from . import experiments
 from .runner import label, run_all
 from .store import config_json
+from .train import SGDConfig
+
+#: The study's grids: every point is trained by ``mpcore reproduce`` and shipped, so the
+#: notebooks' sliders replot without training.
+AE_GRID_HIDDEN = (16, 64, 100)
+AE_GRID_LAMBDA = (3e-5, 1e-4, 3e-4)
+#: λ values whose grid runs start from another λ's trained weights, {λ: that λ}, and converge on
+#: the gradient norm (AE_GRAD_TOL). From random weights, L-BFGS at λ = 3e-4 stops with every
+#: weight near 0 (a stationary point it cannot leave; its cost is higher): notebook 1, section 5.
+AE_WARM_START = {3e-4: 1e-4}
+AE_GRAD_TOL = 2e-4
+#: The course's own solver for the autoencoder: mini-batch gradient descent with momentum 0.4 and
+#: batch 32. η = 0.3 had the lowest full-batch cost after 100 epochs of {0.1, 0.3, 1, 3}
+#: (1 and 3 oscillate); 300 epochs, a few minutes.
+AE_COURSE_SGD = SGDConfig(lr=0.3, momentum=0.4, batch_size=32, epochs=300, patience=50)
+#: The sparsity grid: weight β of the KL term x target activation ρ, at the main L_hid and λ.
+AE_GRID_BETA = (0.3, 3.0, 10.0)
+AE_GRID_RHO = (0.01, 0.05, 0.2)
+LM_SIZES = ((32, 256), (16, 128), (8, 64))
+#: Seeds of the language model's main size, (32, 256): its spread across seeds.
+LM_SEEDS = (0, 1, 2)
+#: Learning rates tried for each recurrent cell, each with every seed of SEQ_SEEDS; the one with
+#: the best mean validation accuracy over the seeds is chosen (:func:`choose_lr`), and the test
+#: accuracies of those seeds are reported.
+SEQ_LR_GRID = (0.01, 0.03, 0.1)
+#: The cells the study compares (the course's three; ``mpcore.cells`` has more).
+SEQ_CELLS = ("rnn", "lstm", "gru")
+SEQ_SEEDS = (0, 1, 2)
+
+
+
+def autoencoder_grid_config(n_hidden: int, lam: float, **fields) -> experiments.AutoencoderConfig:
+    """The study's L_hid x λ grid run at (n_hidden, lam): a λ of :data:`AE_WARM_START` starts
+    from that λ's weights and converges on the gradient norm; the others start at random.
+    ``fields``: other AutoencoderConfig fields (``zca_epsilon=None`` for the course recipe)."""
+    if lam in AE_WARM_START:
+        fields = {"warm_start_lam": AE_WARM_START[lam], "grad_tol": AE_GRAD_TOL, **fields}
+    return experiments.AutoencoderConfig(n_hidden=n_hidden, lam=lam, **fields)
+
+
+def autoencoder_random_start_config(n_hidden: int, lam: float, **fields) -> experiments.AutoencoderConfig:
+    """The same setting from random weights, converged on the gradient norm (the evidence for
+    :data:`AE_WARM_START`)."""
+    return experiments.AutoencoderConfig(n_hidden=n_hidden, lam=lam, grad_tol=AE_GRAD_TOL, **fields)
+
+
+def autoencoder_course_sgd_config(**fields) -> experiments.AutoencoderConfig:
+    """The main setting on the course recipe, trained with the course's solver (:data:`AE_COURSE_SGD`)."""
+    return experiments.AutoencoderConfig(**{"zca_epsilon": None, "solver": "sgd", "sgd": AE_COURSE_SGD, **fields})
+
 
 #: The names of the study's parts, in study order (their table is :data:`experiments.PARTS`).
-PART_NAMES = tuple(E.PARTS)
+PART_NAMES = tuple(experiments.PARTS)
 PROBE_WORDS = ("government", "war", "year", "people", "states", "congress")
 
 
@@ -26,30 +76,30 @@ def sequence_configs(data_dir=None, quick: bool = False) -> list:
     """Every η of ``SEQ_LR_GRID`` with every seed of ``SEQ_SEEDS``, for each cell (notebook 3);
     the choice of η is made afterwards, from their validation accuracy (:func:`choose_lr`)."""
     small = dict(n_hidden=32, epochs=2, n_train=320) if quick else {}
-    return [E.sequence_config(cell, lr, s, data_dir=data_dir, **small)
-            for cell in E.SEQ_CELLS for lr in E.SEQ_LR_GRID for s in E.SEQ_SEEDS]
+    return [experiments.sequence_config(cell, lr, s, data_dir=data_dir, **small)
+            for cell in SEQ_CELLS for lr in SEQ_LR_GRID for s in SEQ_SEEDS]
 
 
 def autoencoder_configs(data_dir=None, quick: bool = False) -> list:
     """Every autoencoder run notebook 1 shows: the main setting and the course recipe, the
     L_hid x λ grid on both preprocessings (λ ascending, so a run that starts from a smaller λ's
-    weights -- ``E.AE_WARM_START`` -- finds them trained) and the same high-λ settings from
+    weights -- ``AE_WARM_START`` -- finds them trained) and the same high-λ settings from
     random weights, the course's SGD run, and the β x ρ grid."""
     it = dict(maxiter=15) if quick else {}
-    main = E.AutoencoderConfig(data_dir=data_dir, **it)
-    cfgs = [main, E.AutoencoderConfig(zca_epsilon=None, data_dir=data_dir, **it)]
-    hidden = E.AE_GRID_HIDDEN[:2] if quick else E.AE_GRID_HIDDEN
-    lams = E.AE_GRID_LAMBDA[1:] if quick else E.AE_GRID_LAMBDA  # quick: keeps the warm start's λ
+    main = experiments.AutoencoderConfig(data_dir=data_dir, **it)
+    cfgs = [main, experiments.AutoencoderConfig(zca_epsilon=None, data_dir=data_dir, **it)]
+    hidden = AE_GRID_HIDDEN[:2] if quick else AE_GRID_HIDDEN
+    lams = AE_GRID_LAMBDA[1:] if quick else AE_GRID_LAMBDA  # quick: keeps the warm start's λ
     for zca in (main.zca_epsilon, None):
-        cfgs += [E.autoencoder_grid_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
+        cfgs += [autoencoder_grid_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
                  for lam in lams if (h, lam) != (main.n_hidden, main.lam)]
-        cfgs += [E.autoencoder_random_start_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
-                 for lam in lams if lam in E.AE_WARM_START]
-    sgd = dict(sgd=replace(E.AE_COURSE_SGD, epochs=2)) if quick else {}
-    cfgs.append(E.autoencoder_course_sgd_config(data_dir=data_dir, **sgd))
-    betas = E.AE_GRID_BETA[::2] if quick else E.AE_GRID_BETA
-    rhos = E.AE_GRID_RHO[::2] if quick else E.AE_GRID_RHO
-    return cfgs + [E.AutoencoderConfig(beta=b, rho=r, data_dir=data_dir, **it) for b in betas for r in rhos
+        cfgs += [autoencoder_random_start_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
+                 for lam in lams if lam in AE_WARM_START]
+    sgd = dict(sgd=replace(AE_COURSE_SGD, epochs=2)) if quick else {}
+    cfgs.append(autoencoder_course_sgd_config(data_dir=data_dir, **sgd))
+    betas = AE_GRID_BETA[::2] if quick else AE_GRID_BETA
+    rhos = AE_GRID_RHO[::2] if quick else AE_GRID_RHO
+    return cfgs + [experiments.AutoencoderConfig(beta=b, rho=r, data_dir=data_dir, **it) for b in betas for r in rhos
                    if (b, r) != (main.beta, main.rho)]
 
 
@@ -57,9 +107,9 @@ def language_model_configs(data_dir=None, quick: bool = False) -> list:
     """The three model sizes of ``LM_SIZES`` (seed 0), then the first size with every other
     seed of ``LM_SEEDS`` (notebook 2)."""
     ep = dict(epochs=1) if quick else {}
-    D, P = E.LM_SIZES[0]
-    return ([E.language_model_config(D, P, data_dir=data_dir, **ep) for D, P in E.LM_SIZES]
-            + [E.language_model_config(D, P, seed=s, data_dir=data_dir, **ep) for s in E.LM_SEEDS if s != 0])
+    D, P = LM_SIZES[0]
+    return ([experiments.language_model_config(D, P, data_dir=data_dir, **ep) for D, P in LM_SIZES]
+            + [experiments.language_model_config(D, P, seed=s, data_dir=data_dir, **ep) for s in LM_SEEDS if s != 0])
 
 
 #: Each part's experiments, in the order the study trains them (the longest first).
@@ -90,18 +140,18 @@ def mean_sd(values) -> dict:
 
 
 def _is_grid_run(cfg) -> bool:
-    """A run of the study's L_hid x λ grid (:func:`experiments.autoencoder_grid_config`), not a
+    """A run of the study's L_hid x λ grid (:func:`autoencoder_grid_config`), not a
     random-start twin or the SGD run."""
-    main = E.MAIN_AUTOENCODER
+    main = experiments.MAIN_AUTOENCODER
     return (cfg.solver == "lbfgs" and (cfg.beta, cfg.rho) == (main.beta, main.rho)
-            and cfg.warm_start_lam == E.AE_WARM_START.get(cfg.lam))
+            and cfg.warm_start_lam == AE_WARM_START.get(cfg.lam))
 
 
 def autoencoder_grids(results, whitened: bool = True) -> tuple[dict, dict]:
     """The whitened runs (or, ``whitened=False``, the course recipe's) as two grids:
     {(L_hid, λ): result} at the main β and ρ, and {(β, ρ): result} at the main L_hid and λ (the
     main run is in both). Random-start twins and the SGD run are in neither."""
-    main = E.MAIN_AUTOENCODER
+    main = experiments.MAIN_AUTOENCODER
     runs = [r for r in results if (r.config.zca_epsilon is not None) == whitened and r.config.solver == "lbfgs"]
     size_decay = {(r.config.n_hidden, r.config.lam): r for r in runs if _is_grid_run(r.config)}
     sparsity = {(r.config.beta, r.config.rho): r for r in runs
@@ -110,17 +160,11 @@ def autoencoder_grids(results, whitened: bool = True) -> tuple[dict, dict]:
     return size_decay, sparsity
 
 
-_MEAN_PATCH_MSE = {}
-
-
 def mean_patch_mse(cfg) -> float:
     """Reconstruction error of always answering the mean training patch, on the training patches
     of ``cfg``'s data and preprocessing (the yardstick of the notebooks' "MSE/mean")."""
-    key = (str(cfg.data_dir), cfg.zca_epsilon, cfg.seed)
-    if key not in _MEAN_PATCH_MSE:
-        X, _ = E.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
-        _MEAN_PATCH_MSE[key] = float(np.mean((X - X.mean(axis=0)) ** 2))
-    return _MEAN_PATCH_MSE[key]
+    X, _ = experiments.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
+    return float(np.mean((X - X.mean(axis=0)) ** 2))
 
 
 def _autoencoder_row(r) -> dict:
@@ -139,13 +183,13 @@ def autoencoder_summary(results) -> dict:
     """Main result (the default config), its un-whitened twin, the L_hid x λ grids (whitened and
     on the course recipe), the β x ρ grid, the λ values trained from another λ's weights next to
     their random-start twins (``high_lambda``), and the course's SGD run."""
-    main_cfg = E.MAIN_AUTOENCODER
+    main_cfg = experiments.MAIN_AUTOENCODER
     size_decay, sparsity = autoencoder_grids(results)
     course, _ = autoencoder_grids(results, whitened=False)
     rows = lambda runs: sorted((_autoencoder_row(r) for r in runs), key=lambda g: (g["n_hidden"], g["lam"]))  # noqa: E731
-    twins = [r for r in results if r.config.solver == "lbfgs" and r.config.lam in E.AE_WARM_START
+    twins = [r for r in results if r.config.solver == "lbfgs" and r.config.lam in AE_WARM_START
              and r.config.warm_start_lam is None and r.config.grad_tol is not None]
-    warm = [r for grid in (size_decay, course) for (h, lam), r in grid.items() if lam in E.AE_WARM_START]
+    warm = [r for grid in (size_decay, course) for (h, lam), r in grid.items() if lam in AE_WARM_START]
     sgd = [r for r in results if r.config.solver == "sgd"]
     plain = course.get((main_cfg.n_hidden, main_cfg.lam))
     return {"main": _autoencoder_row(size_decay[(main_cfg.n_hidden, main_cfg.lam)]),
@@ -160,7 +204,7 @@ def autoencoder_summary(results) -> dict:
 
 
 def language_model_summary(results) -> dict:
-    D, P = E.LM_SIZES[0]
+    D, P = LM_SIZES[0]
     sizes = [r for r in results if r.config.seed == 0]
     seeds = sorted((r for r in results if (r.config.D, r.config.P) == (D, P)), key=lambda r: r.config.seed)
     return {
@@ -227,7 +271,7 @@ def sequence_summary(results, chosen: dict) -> dict:
             "seconds_per_epoch": mean_sd([r.metrics["seconds_per_epoch"] for r in at_lr]),
         }
     classes = next((r.metrics["classes"] for r in results if "classes" in r.metrics), None)
-    return {"lr_grid": list(E.SEQ_LR_GRID), "seeds": list(E.SEQ_SEEDS), "classes": classes, "cells": cells}
+    return {"lr_grid": list(SEQ_LR_GRID), "seeds": list(SEQ_SEEDS), "classes": classes, "cells": cells}
 
 
 def sequence_study_summary(by_cell: dict) -> dict:
@@ -240,7 +284,7 @@ def sequence_study_summary(by_cell: dict) -> dict:
 def _chosen(seq, chosen_lr):
     if chosen_lr is not None:
         return chosen_lr
-    return {c: choose_lr([r for r in seq if r.config.cell == c]) for c in E.SEQ_CELLS
+    return {c: choose_lr([r for r in seq if r.config.cell == c]) for c in SEQ_CELLS
             if any(r.config.cell == c for r in seq)}
 
 
@@ -260,7 +304,7 @@ def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict
         summary["autoencoder"] = autoencoder_summary(by_part["autoencoder"])
     if by_part["language_model"]:
         summary["language_model"] = language_model_summary(by_part["language_model"])
-        ng = E.PARTS["language_model"].load(data_dir)
+        ng = experiments.PARTS["language_model"].load(data_dir)
         best = next(r for r in by_part["language_model"] if r.config.seed == 0)
         picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
         summary["top10_candidates"] = [
@@ -283,7 +327,7 @@ def findings_markdown(summary: dict) -> str:
     if "autoencoder" in summary:
         ae = summary["autoencoder"]
         m, p = ae["main"], ae["not_whitened"]
-        cfg = E.MAIN_AUTOENCODER
+        cfg = experiments.MAIN_AUTOENCODER
         lines.append(
             f"- Sparse autoencoder ({m['n_hidden']} hidden units, λ = {m['lam']:g}, β = {cfg.beta:g}, ρ = {cfg.rho:g}, "
             f"ZCA-whitened patches, L-BFGS until converged: {m['iterations']} iterations): localised, oriented "
@@ -323,7 +367,7 @@ def findings_markdown(summary: dict) -> str:
         for g in ae.get("sparsity_grid", []):
             by_rho.setdefault(g["rho"], []).append(g["selectivity"])
         if len(by_rho) > 1:
-            lines.append("  Sparsity makes the edges: over β = " + ", ".join(f"{b:g}" for b in E.AE_GRID_BETA)
+            lines.append("  Sparsity makes the edges: over β = " + ", ".join(f"{b:g}" for b in AE_GRID_BETA)
                          + ", the selectivity is " + "; ".join(f"{min(v):.2f}–{max(v):.2f} at ρ = {r:g}"
                                                               for r, v in sorted(by_rho.items()))
                          + " (a dense code reconstructs better, but no unit is an edge).")
@@ -343,7 +387,7 @@ def findings_markdown(summary: dict) -> str:
                  f"(η = {v['chosen_lr']:g})" for c, v in cells.items()]
         lines.append(
             "- Activity windows of two unseen people, test accuracy (mean ± sd over seeds "
-            f"{', '.join(map(str, E.SEQ_SEEDS))}, η chosen per cell on mean validation accuracy): "
+            f"{', '.join(map(str, SEQ_SEEDS))}, η chosen per cell on mean validation accuracy): "
             + ", ".join(parts) + ".")
         if all("test_cross_entropy" in v for v in cells.values()):
             lines.append("  Test cross-entropy (nats, mean over the seeds): " + ", ".join(
@@ -398,7 +442,7 @@ def sequence_study(store, data_dir=None, cell_names=None, protocol: str = "full"
     """The sequence part of the study, from ``store``; what is missing is trained, ``jobs`` at a
     time, seed 0 first (:func:`mpcore.runner.run_all`, which says how long it will take).
 
-    ``protocol="full"``: every η of ``E.SEQ_LR_GRID`` with every seed of ``E.SEQ_SEEDS``, η chosen on
+    ``protocol="full"``: every η of ``SEQ_LR_GRID`` with every seed of ``SEQ_SEEDS``, η chosen on
     the mean validation accuracy over seeds. ``"light"``: every η with seed 0, η chosen on that
     run's validation accuracy, then the other seeds at the chosen η only.
 
@@ -407,17 +451,20 @@ def sequence_study(store, data_dir=None, cell_names=None, protocol: str = "full"
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    cells = cell_names or E.SEQ_CELLS
-    first_seeds = E.SEQ_SEEDS if protocol == "full" else E.SEQ_SEEDS[:1]
-    cfgs = [E.sequence_config(c, lr, s, data_dir=data_dir) for c in cells for lr in E.SEQ_LR_GRID for s in first_seeds]
+    cells = cell_names or SEQ_CELLS
+    first_seeds = SEQ_SEEDS if protocol == "full" else SEQ_SEEDS[:1]
+
+    def config(cell, lr, seed):
+        return experiments.sequence_config(cell, lr, seed, data_dir=data_dir)
+
+    cfgs = [config(c, lr, s) for c in cells for lr in SEQ_LR_GRID for s in first_seeds]
     got = dict(zip(cfgs, run_all(cfgs, store, jobs=jobs, notebook=True)))
-    runs = {c: {lr: [got[E.sequence_config(c, lr, s, data_dir=data_dir)] for s in first_seeds] for lr in E.SEQ_LR_GRID}
-            for c in cells}
+    runs = {c: {lr: [got[config(c, lr, s)] for s in first_seeds] for lr in SEQ_LR_GRID} for c in cells}
     chosen = {c: choose_lr([r for rs in runs[c].values() for r in rs]) for c in cells}
     if protocol == "light":
-        more = [E.sequence_config(c, chosen[c], s, data_dir=data_dir) for c in cells for s in E.SEQ_SEEDS[1:]]
+        more = [config(c, chosen[c], s) for c in cells for s in SEQ_SEEDS[1:]]
         got.update(zip(more, run_all(more, store, jobs=jobs, notebook=True)))
         for c in cells:
-            runs[c][chosen[c]] = [got[E.sequence_config(c, chosen[c], s, data_dir=data_dir)] for s in E.SEQ_SEEDS]
+            runs[c][chosen[c]] = [got[config(c, chosen[c], s)] for s in SEQ_SEEDS]
     return {c: {"runs": runs[c], "lr": chosen[c], "seeds": runs[c][chosen[c]],
                 "median": median_result(runs[c][chosen[c]], key="val_accuracy")} for c in cells}

@@ -20,8 +20,7 @@ import time
 import ipywidgets as W
 import matplotlib.pyplot as plt
 
-from . import experiments as E
-from . import plots
+from . import experiments, plots, study
 from .models import language_model
 from .store import Store
 
@@ -131,7 +130,7 @@ class Explorer(W.VBox):
                     self.status.value = f"<i>training {k + 1} of {len(todo)}: step {done} of at most {total}, " \
                                         f"{time.perf_counter() - t0:.0f} s</i>"
 
-                self.store.get_or_run(config, E.run, progress=progress)
+                self.store.get_or_run(config, experiments.run, progress=progress)
         except Exception as e:  # shown in the status line; the previous figure stays
             self.error = e
         finally:
@@ -177,9 +176,9 @@ def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config, op
     """Sliders over AutoencoderConfig fields, ``{field: (label, shipped values)}``, opening at
     ``opening`` (``{field: value}``; a value of None opens at the main setting's); replots the
     feature grid and the cost curve. Each point is the study's run
-    (:func:`experiments.autoencoder_grid_config`: λ = 3e-4 starts from λ = 1e-4's weights)."""
+    (:func:`study.autoencoder_grid_config`: λ = 3e-4 starts from λ = 1e-4's weights)."""
     store = _store(store)
-    main = E.AutoencoderConfig()
+    main = experiments.AutoencoderConfig()
     start = {field: getattr(main, field) if opening.get(field) is None else opening[field] for field in sliders}
     for field, (label, values) in sliders.items():
         if start[field] not in values:
@@ -190,7 +189,7 @@ def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config, op
 
     def needs(**values):
         fields = {"n_hidden": main.n_hidden, "lam": main.lam, "data_dir": data_dir, **values, **config}
-        return [E.autoencoder_grid_config(**fields)]
+        return [study.autoencoder_grid_config(**fields)]
 
     def render(**values):
         return plots.autoencoder_figure(store.get(needs(**values)[0]), scale="panel")
@@ -202,7 +201,7 @@ def autoencoder_explorer(store=None, data_dir=None, n_hidden=None, lam=None, **c
     """Sliders for λ and L_hid over the shipped grid (whitened patches, β = 3, ρ = 0.01). Opens at
     ``n_hidden`` and ``lam`` (default: the main setting, L_hid = 64, λ = 1e-4)."""
     return _autoencoder_grid_explorer("Sparse autoencoder: hidden features",
-                                      {"lam": ("λ", E.AE_GRID_LAMBDA), "n_hidden": ("L_hid", E.AE_GRID_HIDDEN)},
+                                      {"lam": ("λ", study.AE_GRID_LAMBDA), "n_hidden": ("L_hid", study.AE_GRID_HIDDEN)},
                                       store, data_dir, config, {"n_hidden": n_hidden, "lam": lam})
 
 
@@ -212,20 +211,20 @@ def sparsity_explorer(store=None, data_dir=None, beta=None, rho=None, **config) 
     setting, β = 3, ρ = 0.01 -- the figure :func:`autoencoder_explorer` opens on; a page that
     shows both opens this one elsewhere, e.g. ``beta=0.3``, so that each shows a figure of its own)."""
     return _autoencoder_grid_explorer("Sparse autoencoder: the sparsity penalty",
-                                      {"beta": ("β", E.AE_GRID_BETA), "rho": ("ρ", E.AE_GRID_RHO)},
+                                      {"beta": ("β", study.AE_GRID_BETA), "rho": ("ρ", study.AE_GRID_RHO)},
                                       store, data_dir, config, {"beta": beta, "rho": rho})
 
 
 # ------------------------------------------------------------------------------------- part 2
 
 
-def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
+def language_model_explorer(store=None, data_dir=None, sizes=study.LM_SIZES,
                             trigram=language_model.DEFAULT_CONTEXT, **config) -> Explorer:
     """Pick (D, P) and three context words; shows the top-10 next words with probabilities.
     Opens on ``trigram`` (or, when the vocabulary lacks one of its words, the data's most
     frequent context)."""
     store = _store(store)
-    ng = E.PARTS["language_model"].load(data_dir)
+    ng = experiments.PARTS["language_model"].load(data_dir)
     vocab = sorted(ng.words)
     first, _ = language_model.default_context(ng.words, ng.train_x, trigram)
     controls = {
@@ -237,7 +236,7 @@ def language_model_explorer(store=None, data_dir=None, sizes=E.LM_SIZES,
     }
 
     def needs(size, **words):
-        return [E.language_model_config(size[0], size[1], data_dir=data_dir, **config)]
+        return [experiments.language_model_config(size[0], size[1], data_dir=data_dir, **config)]
 
     def render(size, w1, w2, w3):
         result = store.get(needs(size)[0])
@@ -254,16 +253,16 @@ def sequence_explorer(store=None, data_dir=None, cell="gru", lr=None, seed=0, **
     """Cell type, learning rate and seed over the shipped runs; replots loss curves and both
     confusion matrices. Opens at ``cell``, ``lr`` (default: the middle η) and ``seed``."""
     store = _store(store)
-    grid = list(E.SEQ_LR_GRID)
+    grid = list(study.SEQ_LR_GRID)
     controls = {
-        "cell": W.ToggleButtons(options=[(c.upper(), c) for c in E.SEQ_CELLS], value=cell, description="cell"),
+        "cell": W.ToggleButtons(options=[(c.upper(), c) for c in study.SEQ_CELLS], value=cell, description="cell"),
         "lr": W.SelectionSlider(options=grid, value=grid[len(grid) // 2] if lr is None else lr, description="η",
                                 continuous_update=False),
-        "seed": W.ToggleButtons(options=list(E.SEQ_SEEDS), value=seed, description="seed"),
+        "seed": W.ToggleButtons(options=list(study.SEQ_SEEDS), value=seed, description="seed"),
     }
 
     def needs(cell, lr, seed):
-        return [E.sequence_config(cell, lr, seed, data_dir=data_dir, **config)]
+        return [experiments.sequence_config(cell, lr, seed, data_dir=data_dir, **config)]
 
     def render(cell, lr, seed):
         return plots.sequence_figure(store.get(needs(cell, lr, seed)[0]))

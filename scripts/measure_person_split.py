@@ -67,11 +67,11 @@ def train_one(args):
 
 
 def main() -> None:
-    from mpcore import experiments
+    from mpcore import experiments, study
     from mpcore.store import Store
 
     act, held_out, people = person_split()
-    jobs = [(c, lr) for c in experiments.SEQ_CELLS for lr in experiments.SEQ_LR_GRID]
+    jobs = [(c, lr) for c in study.SEQ_CELLS for lr in study.SEQ_LR_GRID]
     os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with ProcessPoolExecutor(2) as pool:
         person_runs = []

@@ -9,7 +9,6 @@ import pytest
 from course_files import write_course_dir
 
 from mpcore import cli, study
-from mpcore import experiments as E
 
 FIGURES = {
     "patches_rgb_vs_normalised.png", "autoencoder_features_main.png", "autoencoder_reconstructions.png",
@@ -33,19 +32,19 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
     assert f"0 of {n} experiments found in the store" in first
     # per cell: validation accuracy for every η and seed, the chosen η, and 3 seeds' test accuracies with their mean
     for s in summary["sequence"]["cells"].values():
-        assert list(s["val_accuracy_by_lr"]) == [f"{lr:g}" for lr in E.SEQ_LR_GRID]
-        assert all(len(v) == len(E.SEQ_SEEDS) for v in s["val_accuracy_by_lr_and_seed"].values())
+        assert list(s["val_accuracy_by_lr"]) == [f"{lr:g}" for lr in study.SEQ_LR_GRID]
+        assert all(len(v) == len(study.SEQ_SEEDS) for v in s["val_accuracy_by_lr_and_seed"].values())
         assert s["val_accuracy_by_lr"][f"{s['chosen_lr']:g}"] == max(s["val_accuracy_by_lr"].values())
-        assert s["seeds"] == list(E.SEQ_SEEDS) and len(s["test_accuracy"]["values"]) == 3
+        assert s["seeds"] == list(study.SEQ_SEEDS) and len(s["test_accuracy"]["values"]) == 3
         assert s["test_accuracy"]["mean"] == pytest.approx(np.mean(s["test_accuracy"]["values"]))
     grid, sparsity = summary["autoencoder"]["grid"], summary["autoencoder"]["sparsity_grid"]
     assert all(0 <= g["selectivity"] <= 1 and 0 <= g["high_frequency"] <= 1 for g in grid + sparsity)
     main = summary["autoencoder"]["main"]
-    quick_sparsity = {(b, r) for b in E.AE_GRID_BETA[::2] for r in E.AE_GRID_RHO[::2]}
+    quick_sparsity = {(b, r) for b in study.AE_GRID_BETA[::2] for r in study.AE_GRID_RHO[::2]}
     assert {(g["beta"], g["rho"]) for g in sparsity} == quick_sparsity | {(main["beta"], main["rho"])}
     assert main in grid and main in sparsity and {(g["beta"], g["rho"]) for g in grid} == {(main["beta"], main["rho"])}
     assert summary["autoencoder"]["not_whitened"] is not None
-    assert len(summary["language_model"]["seeds"]["test_perplexity"]["values"]) == len(E.LM_SEEDS)
+    assert len(summary["language_model"]["seeds"]["test_perplexity"]["values"]) == len(study.LM_SEEDS)
     assert len(summary["top10_candidates"]) == 5 and len(summary["top10_candidates"][0]["candidates"]) == 10
     assert cli.main(["reproduce", "--quick", "--out", str(tmp_path / "again"), "--store", str(store)]) == 0
     again_out = capsys.readouterr().out

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mpcore import experiments as E
-from mpcore import study as S
+from mpcore import study
 from mpcore.store import Store, shipped_dir
 
 
@@ -29,9 +29,9 @@ def _get(store, config):
 
 def test_notebook_1_section_7_sparsity_grid(shipped):
     grid = {(b, r): _get(shipped, E.AutoencoderConfig(beta=b, rho=r)).metrics
-            for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO}
-    low, mid, high = E.AE_GRID_RHO
-    for b in E.AE_GRID_BETA:
+            for b in study.AE_GRID_BETA for r in study.AE_GRID_RHO}
+    low, mid, high = study.AE_GRID_RHO
+    for b in study.AE_GRID_BETA:
         # "At ρ = 0.01 every β gives localised, oriented edges (selectivity above 0.7)"
         assert grid[(b, low)]["selectivity"] > 0.7
         # "at ρ = 0.2 they are speckle (selectivity about 0.15, a third of the power at high frequencies)"
@@ -45,14 +45,14 @@ def test_notebook_1_section_7_sparsity_grid(shipped):
     assert round(grid[(0.3, low)]["mean_activation"], 3) == 0.020
     # "with β = 3 or 10 the mean activation is within 10 % of ρ ... (selectivity 0.73 at both)"
     for b in (3.0, 10.0):
-        for r in E.AE_GRID_RHO:
+        for r in study.AE_GRID_RHO:
             assert abs(grid[(b, r)]["mean_activation"] / r - 1) < 0.1
         assert round(grid[(b, low)]["selectivity"], 2) == 0.73
 
 
 @pytest.fixture(scope="module")
 def median(shipped):
-    return {cell: s["median"] for cell, s in S.sequence_study(shipped).items()}
+    return {cell: s["median"] for cell, s in study.sequence_study(shipped).items()}
 
 
 def _confusion(result, split):
@@ -70,9 +70,9 @@ def test_notebook_3_section_6_mistakes(median):
         return at(true, pred) / cm[median["gru"].metrics["classes"].index(true)].sum()
 
     # "forward elevation taken for abduction (78, 95 and 60 of 124 windows for the RNN, LSTM and GRU)"
-    assert [test[c][0]("forward elevation", "abduction") for c in E.SEQ_CELLS] == [78, 95, 60]
+    assert [test[c][0]("forward elevation", "abduction") for c in study.SEQ_CELLS] == [78, 95, 60]
     assert all(share(test[c], "forward elevation", "abduction") == test[c][0]("forward elevation", "abduction") / 124
-               for c in E.SEQ_CELLS)
+               for c in study.SEQ_CELLS)
     # "the RNN calls two fifths of the external rotations internal and as many of the internal ones external"
     assert share(test["rnn"], "external rotation", "internal rotation") == pytest.approx(0.4, abs=0.03)
     assert share(test["rnn"], "internal rotation", "external rotation") == pytest.approx(0.4, abs=0.03)
@@ -102,7 +102,7 @@ def test_notebook_2_section_3_early_stopping(shipped):
     # "on all the training 4-grams (the count printed in section 1)": the bundled data's count
     assert len(data.load_ngrams().train_x) == 242_304
     curves = {}
-    for D, P in E.LM_SIZES:
+    for D, P in study.LM_SIZES:
         h = _get(shipped, E.language_model_config(D, P, 0)).history
         val, train = np.asarray(h["val_loss"]), np.asarray(h["train_loss"])
         curves[(D, P)] = train[-11] - train[-1]
@@ -246,12 +246,12 @@ def ae(shipped):
     from mpcore import metrics
     from mpcore.models import autoencoder
 
-    out = {"sgd": _get(shipped, E.autoencoder_course_sgd_config())}
+    out = {"sgd": _get(shipped, study.autoencoder_course_sgd_config())}
     for name, zca in (("course", None), ("white", 1.0)):
-        out[name] = {(h, lam): _get(shipped, E.autoencoder_grid_config(h, lam, zca_epsilon=zca))
-                     for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
-        out[name + "_random"] = {h: _get(shipped, E.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca))
-                                 for h in E.AE_GRID_HIDDEN}
+        out[name] = {(h, lam): _get(shipped, study.autoencoder_grid_config(h, lam, zca_epsilon=zca))
+                     for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
+        out[name + "_random"] = {h: _get(shipped, study.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca))
+                                 for h in study.AE_GRID_HIDDEN}
         X, X_held = E.autoencoder_inputs(None, zca, 0)
         m = X.mean(axis=0)
         out[name + "_X"] = X
@@ -312,16 +312,16 @@ def test_notebook_1_section_4_features(ae):
 
 
 def test_notebook_1_section_5_course_recipe_grid(ae):
-    g, lo, mid, hi = ae["course"], *E.AE_GRID_LAMBDA
-    hs = E.AE_GRID_HIDDEN
+    g, lo, mid, hi = ae["course"], *study.AE_GRID_LAMBDA
+    hs = study.AE_GRID_HIDDEN
     gap = {k: _ratio(ae, "course", r, True) - _ratio(ae, "course", r) for k, r in g.items()}
     # λ small: "more power at high frequencies (0.26–0.66) — and with 16 units they are pixel noise (0.23)"
     assert [round(g[(h, lo)].metrics["high_frequency"], 2) for h in hs] == [0.66, 0.29, 0.26]
     assert round(g[(16, lo)].metrics["selectivity"], 2) == 0.23
     # "the best of the row on training *and* held-out patches"
     for h in hs:
-        assert min(E.AE_GRID_LAMBDA, key=lambda lam: _ratio(ae, "course", g[(h, lam)])) == lo
-        assert min(E.AE_GRID_LAMBDA, key=lambda lam: _ratio(ae, "course", g[(h, lam)], True)) == lo
+        assert min(study.AE_GRID_LAMBDA, key=lambda lam: _ratio(ae, "course", g[(h, lam)])) == lo
+        assert min(study.AE_GRID_LAMBDA, key=lambda lam: _ratio(ae, "course", g[(h, lam)], True)) == lo
     # "the gap (0.025–0.041) is two to three and a half times that at λ = 10⁻⁴ (0.010–0.015)"
     assert [round(gap[(h, lo)], 3) for h in hs] == [0.025, 0.041, 0.038]
     assert [round(gap[(h, mid)], 3) for h in hs] == [0.010, 0.012, 0.015]
@@ -334,7 +334,7 @@ def test_notebook_1_section_5_course_recipe_grid(ae):
     assert all(g[(h, hi)].metrics["weight_norm"] < g[(h, mid)].metrics["weight_norm"] for h in hs)
     assert all(ae["off"](r, ae["course_X"]) == 0 for r in g.values())
     # L_hid: "the reconstruction is the worst of each column" with 16; more units reconstruct better
-    for lam in E.AE_GRID_LAMBDA:
+    for lam in study.AE_GRID_LAMBDA:
         for kind in (False, True):
             v = [_ratio(ae, "course", g[(h, lam)], kind) for h in hs]
             assert v == sorted(v, reverse=True)
@@ -346,17 +346,17 @@ def test_notebook_1_section_5_course_recipe_grid(ae):
 
 
 def test_notebook_1_section_6_whitened_grid(ae):
-    w, c, hs = ae["white"], ae["course"], E.AE_GRID_HIDDEN
+    w, c, hs = ae["white"], ae["course"], study.AE_GRID_HIDDEN
     # "selectivity higher by 0.06 to 0.22" at every point; reconstruct worse: 0.54–0.92 against 0.26–0.54
     d = [w[k].metrics["selectivity"] - c[k].metrics["selectivity"] for k in w]
     assert round(min(d), 2) == 0.06 and round(max(d), 2) == 0.22
     rw, rc = [_ratio(ae, "white", r) for r in w.values()], [_ratio(ae, "course", r) for r in c.values()]
     assert (round(min(rw), 2), round(max(rw), 2), round(min(rc), 2), round(max(rc), 2)) == (0.54, 0.92, 0.26, 0.54)
-    lo, mid, hi = E.AE_GRID_LAMBDA
+    lo, mid, hi = study.AE_GRID_LAMBDA
     gap = {k: _ratio(ae, "white", r, True) - _ratio(ae, "white", r) for k, r in w.items()}
     # λ small: "high-frequency share 0.28–0.31", "the largest train/held-out gaps"; λ = 10⁻⁴: "0.70–0.74"
     assert all(0.28 <= round(w[(h, lo)].metrics["high_frequency"], 2) <= 0.31 for h in hs)
-    assert all(gap[(h, lo)] == max(gap[(h, lam)] for lam in E.AE_GRID_LAMBDA) for h in hs)
+    assert all(gap[(h, lo)] == max(gap[(h, lam)] for lam in study.AE_GRID_LAMBDA) for h in hs)
     assert [round(w[(h, mid)].metrics["selectivity"], 2) for h in hs] == [0.70, 0.73, 0.74]
     # λ = 3e-4: "still edges (0.71–0.74), high-frequency share at most 0.17, ... 3 of 64 and 29 of 100" off
     assert [round(w[(h, hi)].metrics["selectivity"], 2) for h in hs] == [0.74, 0.74, 0.71]
@@ -367,7 +367,7 @@ def test_notebook_1_section_6_whitened_grid(ae):
 
 
 def test_notebook_1_section_6_high_lambda(ae):
-    w, hs, hi = ae["white"], E.AE_GRID_HIDDEN, E.AE_GRID_LAMBDA[-1]
+    w, hs, hi = ae["white"], study.AE_GRID_HIDDEN, study.AE_GRID_LAMBDA[-1]
     for h in hs:
         cold, warm = ae["white_random"][h], w[(h, hi)]
         # from random weights: "every unit off: the reconstruction is exactly the mean patch's (1.000)"
@@ -402,13 +402,13 @@ def test_notebook_1_section_6_high_lambda(ae):
 
 
 def test_notebook_4_section_1_autoencoder_explorer(ae):
-    w, hi = ae["white"], E.AE_GRID_LAMBDA[-1]
+    w, hi = ae["white"], study.AE_GRID_LAMBDA[-1]
     # "the edges stay, a little smoother, and a few units switch off (3 of 64; ... 29 of 100)"
     assert w[(64, hi)].metrics["high_frequency"] < w[(64, 1e-4)].metrics["high_frequency"]
     assert w[(64, hi)].metrics["selectivity"] > 0.7
     assert [ae["off"](w[(h, hi)], ae["white_X"]) for h in (64, 100)] == [3, 29]
     # "from random weights, L-BFGS at that λ switches every unit off and stops at a higher cost"
-    for h in E.AE_GRID_HIDDEN:
+    for h in study.AE_GRID_HIDDEN:
         assert ae["off"](ae["white_random"][h], ae["white_X"]) == h
         assert ae["white_random"][h].metrics["cost"] > w[(h, hi)].metrics["cost"]
     # "move it down to 3·10⁻⁵ and watch them get noisier; move L_hid to 16 and watch them grow broader"
@@ -417,7 +417,7 @@ def test_notebook_4_section_1_autoencoder_explorer(ae):
 
 def test_notebook_4_section_2_sparsity_explorer(shipped):
     grid = {(b, r): _get(shipped, E.AutoencoderConfig(beta=b, rho=r)).metrics
-            for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO}
+            for b in study.AE_GRID_BETA for r in study.AE_GRID_RHO}
     # "lower β from 3 to 0.3 and watch the mean activation double (0.011 → 0.020)"
     assert [round(grid[(b, 0.01)]["mean_activation"], 3) for b in (3.0, 0.3, 10.0)] == [0.011, 0.020, 0.010]
     # "raise it to 10 and little changes (0.010, selectivity 0.73 as at β = 3)"
@@ -425,16 +425,16 @@ def test_notebook_4_section_2_sparsity_explorer(shipped):
     # "No unit falls silent anywhere in this grid"
     assert all(m["dead_units"] == 0 for m in grid.values())
     # "Raise ρ to 0.05 or 0.2 and watch the edges dissolve into texture and speckle"
-    assert all(grid[(b, r)]["selectivity"] < 0.3 for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO[1:])
+    assert all(grid[(b, r)]["selectivity"] < 0.3 for b in study.AE_GRID_BETA for r in study.AE_GRID_RHO[1:])
 
 
 def test_notebook_3_median_seed_is_chosen_on_validation(shipped):
-    study = S.sequence_study(shipped)
+    by_cell = study.sequence_study(shipped)
     for s in study.values():
         val = sorted(r.metrics["val_accuracy"] for r in s["seeds"])
         # "The median seed of each cell by *validation* accuracy"
         assert s["median"].metrics["val_accuracy"] == val[1]
-    assert {c: s["median"].config.seed for c, s in study.items()} == {"rnn": 0, "lstm": 0, "gru": 1}
+    assert {c: s["median"].config.seed for c, s in by_cell.items()} == {"rnn": 0, "lstm": 0, "gru": 1}
 
 
 def test_notebook_3_section_5_rnn_fails_to_fit(median):
@@ -545,7 +545,7 @@ def test_notebook_3_section_7_gradient_at_init_and_after_training(median, gradie
 
 def test_notebook_3_section_5_curves_cap_and_confidence(shipped, median):
 
-    study = S.sequence_study(shipped)
+    by_cell = study.sequence_study(shipped)
     gru = median["gru"].history
     val, acc = np.asarray(gru["val_loss"]), np.asarray(gru["val_acc"])
     at = lambda e: val[e - 1]  # noqa: E731  (1-based epochs, as printed)
@@ -569,15 +569,15 @@ def test_notebook_3_section_5_curves_cap_and_confidence(shipped, median):
     assert 0.68 < min(rnn_train) and max(rnn_train) < 0.87 and np.sum(np.diff(rnn_train) > 0) >= 5
     # the 50-epoch cap: "Two of the LSTM's three runs ... kept epochs 44 and 48 ... new best validation accuracies
     # (by 0.013 each). No RNN or GRU run reached the cap (they stopped after 22 to 45 epochs)"
-    caps = {c: [S.epoch_cap_report(r) for r in s["seeds"]] for c, s in study.items()}
+    caps = {c: [study.epoch_cap_report(r) for r in s["seeds"]] for c, s in by_cell.items()}
     lstm_caps = [r for r in caps["lstm"] if r["hit_cap"]]
     assert [r["kept_epoch"] for r in lstm_caps] == [44, 48]
     assert [round(r["val_acc_gain_last_epochs"], 3) for r in lstm_caps] == [0.013, 0.013]
     others = [r["epochs_run"] for c in ("rnn", "gru") for r in caps[c]]
     assert not any(r["hit_cap"] for c in ("rnn", "gru") for r in caps[c]) and (min(others), max(others)) == (22, 45)
     # "the six-point gap on test"
-    gap = np.mean([r.metrics["test_accuracy"] for r in study["gru"]["seeds"]]) - \
-        np.mean([r.metrics["test_accuracy"] for r in study["lstm"]["seeds"]])
+    gap = np.mean([r.metrics["test_accuracy"] for r in by_cell["gru"]["seeds"]]) - \
+        np.mean([r.metrics["test_accuracy"] for r in by_cell["lstm"]["seeds"]])
     assert round(gap, 2) == 0.06
     # caveat: "at every chosen η its mean [validation] accuracy is above the test's"
     for s in study.values():
@@ -588,12 +588,12 @@ def test_notebook_3_section_5_curves_cap_and_confidence(shipped, median):
 def test_notebook_3_section_4_over_confidence(shipped):
     from mpcore.models import sequence
 
-    study = S.sequence_study(shipped)
-    stored = {c: np.mean([r.metrics["test_cross_entropy"] for r in s["seeds"]]) for c, s in study.items()}
+    by_cell = study.sequence_study(shipped)
+    stored = {c: np.mean([r.metrics["test_cross_entropy"] for r in s["seeds"]]) for c, s in by_cell.items()}
     # "the lowest mean test cross-entropy (0.92 nats, against 1.09 for the LSTM and 0.98 for the GRU)"
     assert {c: round(v, 2) for c, v in stored.items()} == {"rnn": 0.92, "lstm": 1.09, "gru": 0.98}
     seen = {}
-    for c, s in study.items():
+    for c, s in by_cell.items():
         rows = []
         for r in s["seeds"]:
             d = E.PARTS["sequence"].load(None, seed=r.config.seed)
@@ -624,9 +624,9 @@ def test_notebook_3_section_1_data_units_and_split():
 
 def test_notebook_3_section_3_first_look(shipped):
     """"At this one η and seed the GRU leads the LSTM on validation, and both lead the vanilla RNN."""
-    first = {c: shipped.get(E.sequence_config(c, E.SEQ_LR_GRID[1], E.SEQ_SEEDS[0])) for c in E.SEQ_CELLS}
+    first = {c: shipped.get(E.sequence_config(c, study.SEQ_LR_GRID[1], study.SEQ_SEEDS[0])) for c in study.SEQ_CELLS}
     val = {c: r.metrics["val_accuracy"] for c, r in first.items()}
-    assert E.SEQ_LR_GRID[1] == 0.03 and val["gru"] > val["lstm"] > val["rnn"]
+    assert study.SEQ_LR_GRID[1] == 0.03 and val["gru"] > val["lstm"] > val["rnn"]
 
 
 def test_notebook_3_section_3_validation_by_person(shipped):
@@ -644,8 +644,8 @@ def test_notebook_3_section_3_validation_by_person(shipped):
     assert gap["by_person"] == pytest.approx(0.10, abs=0.005)  # "by ten points on average"
     assert gap["by_recording"] == pytest.approx(0.045, abs=0.005)  # "about four and a half"
     picks = {k: {c: max((r for r in split[k] if r["cell"] == c), key=lambda r: r["val_accuracy"])["lr"]
-                 for c in E.SEQ_CELLS} for k in kinds}
-    chosen = {c: s["lr"] for c, s in S.sequence_study(shipped).items()}
+                 for c in study.SEQ_CELLS} for k in kinds}
+    chosen = {c: s["lr"] for c, s in study.sequence_study(shipped).items()}
     assert picks["by_person"] == chosen == {"rnn": 0.01, "lstm": 0.1, "gru": 0.03}
     assert picks["by_recording"]["gru"] == 0.01
     assert split["held_out_person"] in split["training_people"] and len(split["training_people"]) == 8

@@ -215,20 +215,20 @@ def test_warm_start_starts_from_the_smaller_lambdas_run_in_the_given_store(tmp_p
 
 
 def test_study_grid_configs():
-    grid = E.autoencoder_grid_config(64, 3e-4, zca_epsilon=None)
-    assert (grid.warm_start_lam, grid.grad_tol, grid.zca_epsilon) == (1e-4, E.AE_GRAD_TOL, None)
-    assert E.autoencoder_grid_config(64, 1e-4) == E.AutoencoderConfig()
-    cold = E.autoencoder_random_start_config(16, 3e-4)
-    assert cold.warm_start_lam is None and cold.grad_tol == E.AE_GRAD_TOL
-    sgd = E.autoencoder_course_sgd_config()
+    grid = study.autoencoder_grid_config(64, 3e-4, zca_epsilon=None)
+    assert (grid.warm_start_lam, grid.grad_tol, grid.zca_epsilon) == (1e-4, study.AE_GRAD_TOL, None)
+    assert study.autoencoder_grid_config(64, 1e-4) == E.AutoencoderConfig()
+    cold = study.autoencoder_random_start_config(16, 3e-4)
+    assert cold.warm_start_lam is None and cold.grad_tol == study.AE_GRAD_TOL
+    sgd = study.autoencoder_course_sgd_config()
     assert (sgd.solver, sgd.sgd.momentum, sgd.sgd.batch_size, sgd.zca_epsilon) == ("sgd", 0.4, 32, None)
     cfgs = study.study_configs(["autoencoder"], quick=False)
     assert len(cfgs) == len(set(cfgs))
-    for h in E.AE_GRID_HIDDEN:  # the course recipe's grid is in the study, and each warm start follows its start
+    for h in study.AE_GRID_HIDDEN:  # the course recipe's grid is in the study, and each warm start follows its start
         for zca in (1.0, None):
-            warm = cfgs.index(E.autoencoder_grid_config(h, 3e-4, zca_epsilon=zca))
-            assert cfgs.index(E.autoencoder_grid_config(h, 1e-4, zca_epsilon=zca)) < warm
-            assert E.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca) in cfgs
+            warm = cfgs.index(study.autoencoder_grid_config(h, 3e-4, zca_epsilon=zca))
+            assert cfgs.index(study.autoencoder_grid_config(h, 1e-4, zca_epsilon=zca)) < warm
+            assert study.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca) in cfgs
 
 
 # ------------------------------------------------------------------------------ choosing η, seeds
@@ -367,7 +367,7 @@ def test_top10_is_not_reported_for_a_vocabulary_of_ten_words_or_fewer(tmp_path):
     from course_files import write_course_dir
 
     dd = str(write_course_dir(tmp_path, np.random.default_rng(0), vocab=9))
-    D, P = E.LM_SIZES[0]
+    D, P = study.LM_SIZES[0]
     small = E.run(E.language_model_config(D, P, epochs=1, data_dir=dd), progress=False)
     assert small.metrics["test_top10"] is None and 0 < small.metrics["test_top1"] < 1
     row = next(line for line in report.summary_markdown(study.build_summary([small], data_dir=dd)).splitlines()

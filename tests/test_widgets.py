@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from mpcore import experiments as E  # noqa: E402
-from mpcore import widgets  # noqa: E402
+from mpcore import study, widgets  # noqa: E402
 from mpcore.store import Store  # noqa: E402
 
 
@@ -54,10 +54,10 @@ def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
     train(ex)
     assert image_data(ex.figure).shape != before.shape  # 16 features instead of 64
     mid = image_data(ex.figure)
-    ex.controls["lam"].value = E.AE_GRID_LAMBDA[-1]
+    ex.controls["lam"].value = study.AE_GRID_LAMBDA[-1]
     train(ex)
     assert not np.array_equal(image_data(ex.figure), mid)
-    assert f"λ={E.AE_GRID_LAMBDA[-1]:g}" in ex.figure.axes[0].get_title()
+    assert f"λ={study.AE_GRID_LAMBDA[-1]:g}" in ex.figure.axes[0].get_title()
     assert all(not c.continuous_update for c in ex.controls.values())  # dragging never queues work
     assert len(list((store.root / "autoencoder").glob("*.npz"))) == 3  # each point trained once, cached
     ex.controls["n_hidden"].value = 64
@@ -68,15 +68,15 @@ def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
 def test_sparsity_explorer_covers_the_shipped_beta_rho_grid():
     ex = widgets.sparsity_explorer()  # the shipped store
     assert (list(ex.controls["beta"].options), list(ex.controls["rho"].options)) == (
-        list(E.AE_GRID_BETA), list(E.AE_GRID_RHO))
+        list(study.AE_GRID_BETA), list(study.AE_GRID_RHO))
     seen = set()
-    for beta in E.AE_GRID_BETA:
-        for rho in E.AE_GRID_RHO:
+    for beta in study.AE_GRID_BETA:
+        for rho in study.AE_GRID_RHO:
             ex.controls["beta"].value, ex.controls["rho"].value = beta, rho
             assert not ex.missing(), (beta, rho)  # every reachable point ships
             assert f"β={beta:g}, ρ={rho:g}" in ex.figure.axes[0].get_title()
             seen.add(image_data(ex.figure).tobytes())
-    assert len(seen) == len(E.AE_GRID_BETA) * len(E.AE_GRID_RHO)
+    assert len(seen) == len(study.AE_GRID_BETA) * len(study.AE_GRID_RHO)
 
 
 def test_the_grid_explorers_open_where_they_are_told():
@@ -207,8 +207,8 @@ def test_sequence_explorer_replots(store):
     train(ex)
     assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 1"
     assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_seed0)
-    assert list(ex.controls["lr"].options) == list(E.SEQ_LR_GRID)
-    assert list(ex.controls["seed"].options) == list(E.SEQ_SEEDS)
+    assert list(ex.controls["lr"].options) == list(study.SEQ_LR_GRID)
+    assert list(ex.controls["seed"].options) == list(study.SEQ_SEEDS)
 
 
 def test_a_failed_training_run_is_reported_and_the_controls_come_back(store, monkeypatch):
