@@ -57,6 +57,7 @@ class Comparison:
     error: float
     hint: str | None = None
     got: object = None  # the student's value (kept to recognise known mistakes; never printed)
+    measure: str = "relative error"  # what ``error`` is, for the feedback line
 
 
 def _vs(what: str, got, want) -> Comparison:
@@ -219,11 +220,11 @@ def _top_k(fn):
     proba = rng.dirichlet(np.ones(9), size=4)
     got = np.asarray(fn(proba.copy(), 3))
     ref = np.argsort(-proba, axis=1)[:, :3]
-    what = "indices of the 3 most probable words, most probable first (share wrong)"
+    what, measure = "indices of the 3 most probable words, most probable first", "share of indices wrong"
     if got.shape != ref.shape:
-        return [Comparison(what, 1.0, diagnose(got, ref), got)]
+        return [Comparison(what, 1.0, diagnose(got, ref), got, measure)]
     hint = "lists the least probable words first" if np.array_equal(got, np.argsort(proba, axis=1)[:, :3]) else None
-    return [Comparison(what, float(np.mean(got != ref)), hint, got)]
+    return [Comparison(what, float(np.mean(got != ref)), hint, got, measure)]
 
 
 def _affine_forward(fn):
@@ -431,8 +432,11 @@ def run(name: str, fn, solution: str | None = None) -> tuple[bool, list[str]]:
     for c in results:
         ok = bool(np.isfinite(c.error) and c.error < TOLERANCE)
         passed &= ok
-        verdict = "✓" if ok else f"✗ (should be below {TOLERANCE:g})" + (f": it {c.hint}" if c.hint else "")
-        lines.append(f"{name}: {c.what}: relative error {c.error:.1e} {verdict}")
+        share = c.measure.startswith("share") and np.isfinite(c.error)
+        verdict = "✓" if ok else ("✗ (should be 0%)" if share else f"✗ (should be below {TOLERANCE:g})") + \
+            (f": it {c.hint}" if c.hint else "")
+        value = f"{c.error:.0%}" if share else f"{c.error:.1e}"
+        lines.append(f"{name}: {c.what}: {c.measure} {value} {verdict}")
     mistake = known_mistake(name, results, solution) if solution and not passed else None
     if mistake:
         lines.append(f"{name}: this is a known mistake: {mistake}")

@@ -215,6 +215,20 @@ def language_model_config(D: int, P: int, seed: int = 0, **fields) -> LanguageMo
 MAIN_AUTOENCODER = AutoencoderConfig()
 
 
+def label(cfg, seed: bool | None = None) -> str:
+    """A config in a few words, the setting that tells it apart in the study, for titles, legends
+    and progress lines: "L_hid=64, λ=0.0001", "D=32, P=256", "GRU, η=0.03, seed 0". The seed is
+    shown for sequence runs, and for language models when it is not 0; ``seed=True``: always."""
+    if cfg.part == "autoencoder":
+        white = "" if cfg.zca_epsilon is not None else ", not whitened"
+        main = MAIN_AUTOENCODER
+        sparsity = f", β={cfg.beta:g}, ρ={cfg.rho:g}" if (cfg.beta, cfg.rho) != (main.beta, main.rho) else ""
+        return f"L_hid={cfg.n_hidden}, λ={cfg.lam:g}{sparsity}{white}" + (f", seed {cfg.seed}" if seed else "")
+    if cfg.part == "language_model":
+        return f"D={cfg.D}, P={cfg.P}" + (f", seed {cfg.seed}" if cfg.seed or seed else "")
+    return f"{cfg.cell.upper()}, η={cfg.sgd.lr:g}, seed {cfg.seed}"
+
+
 def config_from_dict(d: dict):
     """A config from its JSON form (:func:`mpcore.store.config_json`; tuples came back as lists)."""
     d = dict(d)

@@ -65,13 +65,13 @@ def variance_spectrum(patches: dict, title: str = "Variance along each principal
     """``{label: (N, D) rows}``: the eigenvalues of each set's covariance, largest first, on a
     log axis -- natural images put most variance in a few smooth directions; whitening flattens it."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for label, X in patches.items():
+    for k, (label, X) in enumerate(patches.items()):
         X = np.asarray(X, dtype=np.float64)
         X = X - X.mean(axis=0)
         s = np.linalg.eigvalsh(X.T @ X / len(X))[::-1]
         s = s / s[0]
-        ax.semilogy(np.arange(1, len(s) + 1), np.where(s > 0, s, np.nan), label=label)
-    ax.set_xlabel("principal direction (by variance)")
+        ax.semilogy(np.arange(1, len(s) + 1), np.where(s > 0, s, np.nan), ["-", "--", ":", "-."][k % 4], label=label)
+    ax.set_xlabel("rank of the principal direction (1 = the largest variance)")
     ax.set_ylabel("variance / largest variance")
     ax.set_title(title)
     ax.legend()
@@ -160,10 +160,11 @@ def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = 
     P = int(round(np.sqrt(X.shape[1])))
     fig, axes = plt.subplots(2, 1, figsize=(12, 0.7 + 2 * 11.0 / max(n, 1)), layout="constrained")
     for ax, img, label in zip(axes, (X, X_hat), ("input", "reconstruction")):
-        ax.imshow(_tile(np.asarray(img[:n]).reshape(n, P, P), n, pad=2), cmap="gray", vmin=0, vmax=1)
+        shown = ax.imshow(_tile(np.asarray(img[:n]).reshape(n, P, P), n, pad=2), cmap="gray", vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
         ax.set_xticks([])
         ax.set_yticks([])
+    fig.colorbar(shown, ax=axes, fraction=0.02, pad=0.01, label="grey level\n(0 black, 1 white)")
     if title:
         axes[0].set_title(title)
     return fig
@@ -497,16 +498,11 @@ def _next_word_legend(fig_or_ax, marked: bool, k: int, **kw):
     fig_or_ax.legend(handles=handles, fontsize=9, **kw)
 
 
-def model_name(config) -> str:
-    """A language model's size and seed for a title: "D=32, P=256, seed 0"."""
-    return f"D={config.D}, P={config.P}, seed {config.seed}"
-
-
 def top10_figure(candidates, trigram, actual=None, model: str | None = None, actual_rank=None, actual_prob=None,
                  n_words=None):
     """Horizontal bars of the 10 most likely 4th words after ``trigram``, on a fixed probability
     axis [0, 1] so that models and contexts compare by eye (:func:`next_word_axes`). ``model``
-    (e.g. :func:`model_name`) goes into the title; ``actual`` marks the true 4th word, with its
+    (e.g. ``experiments.label(config, seed=True)``) goes into the title; ``actual`` marks the true 4th word, with its
     own bar below the ten (rank and probability) when it is not among them."""
     fig, ax = plt.subplots(figsize=(7, 4.6), layout="constrained")
     next_word_axes(ax, candidates, actual, actual_rank, actual_prob, n_words)
@@ -524,6 +520,7 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
     (its params and config), and, when ``actuals`` gives the true 4th word of each context (a test
     4-gram's), that word marked -- with its own bar, rank and probability when it is not among the
     ``k``. ``contexts``: trigrams of words or of indices. The title says the model's D, P and seed."""
+    from .experiments import label
     from .models import language_model
 
     index = {w: i for i, w in enumerate(words)}
@@ -558,7 +555,7 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
         else:
             ax.set_ylabel(f"candidate 4th word, the {k} most likely first")
     what = f"of {n} test 4-grams" if actuals is not None else (f"after {n} contexts" if n > 1 else "after this context")
-    fig.suptitle(f"Next-word probabilities of the language model {model_name(result.config)}:\n"
+    fig.suptitle(f"Next-word probabilities of the language model {label(result.config, seed=True)}:\n"
                  f"the {k} most likely 4th words {what}", fontsize=12)
     _next_word_legend(fig, actuals is not None, k, loc="outside lower center", ncol=2, frameon=False)
     return fig
@@ -682,15 +679,19 @@ def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict |
     if values.size:
         ax.set_ylim(values.min() / 3, values.max() * 3)
     axes[0, 0].set_ylabel(ylabel)
+    from matplotlib.patches import Patch
+
     legend = {}
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=min(len(legend), 4), fontsize=10,
+    legend = {f"{label}: median over windows": h for label, h in legend.items()}
+    legend["shaded: 10th–90th percentile of windows"] = Patch(color="0.5", alpha=0.25, lw=0)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=min(len(legend), 3), fontsize=10,
                frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.04 + 0.04 * ((len(legend) - 1) // 4), 1, 1))
+    fig.tight_layout(rect=(0, 0.04 + 0.045 * ((len(legend) - 1) // 3), 1, 1))
     return fig
 
 
@@ -774,18 +775,28 @@ def iterate_loss(histories: dict, title: str = ""):
 
 def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
     """``{label: {lr: [validation accuracy per seed]}}``: every seed as a dot, the mean as a line
-    over η (log axis); the chosen η circled."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    over η (log axis); the chosen η circled. The labels' dots are set a little apart along η (on
+    the log axis) so that no dot hides another; each label has its own colour and line style."""
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    n = len(val_acc)
     for k, (label, accs) in enumerate(val_acc.items()):
         lrs = sorted(accs)
-        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], "-", color=f"C{k}", label=f"{label} (mean over seeds)")
+        shift = 10 ** (0.035 * (k - (n - 1) / 2))  # a few per cent of η, the same on every η
+        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], ["-", "--", ":", "-."][k % 4], color=f"C{k}",
+                    label=f"{label}: mean over seeds")
         for lr in lrs:
-            ax.plot(np.full(len(accs[lr]), lr), accs[lr], ".", color=f"C{k}", alpha=0.6)
+            ax.plot(np.full(len(accs[lr]), lr * shift), accs[lr], "o", ms=4, color=f"C{k}", alpha=0.7)
         ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=f"C{k}")
-    ax.set_xlabel("learning rate η")
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], ls="", marker="o", ms=4, color="0.4"), Line2D([], [], ls="", marker="o", ms=12,
+                                                                               mfc="none", color="0.4")]
+    labels += ["one seed", "the chosen η"]
+    ax.set_xlabel("learning rate η (log scale)")
     ax.set_ylabel("validation accuracy (best epoch)")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(handles, labels, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -801,8 +812,10 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", se
     rows = []
     for k, (label, v) in enumerate(values.items()):
         v = np.asarray(v, dtype=float)
-        ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6,
-               yerr=v.std(ddof=1) if len(v) > 1 else None, capsize=6, zorder=1)
+        ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6, zorder=1)
+        if len(v) > 1:  # beside the middle, where the seeds' dots are not
+            ax.errorbar(k - 0.135, v.mean(), yerr=v.std(ddof=1), color="0.2", capsize=5, zorder=2,
+                        label="mean ± 1 sd over seeds" if k == 0 else None)
         ax.text(k, 0.02 * v.mean(), f"mean\n{v.mean():.3f}", ha="center", va="bottom", fontsize=9)
         names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
         rows += [(label, x, name) for x, name in zip(v, names)]
@@ -815,8 +828,8 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", se
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    if seeds is not None:
-        ax.legend(title=None, fontsize=9, loc="upper left")
+    if seeds is not None:  # below the axes: inside, it would cover dots
+        ax.legend(title=None, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -825,6 +838,8 @@ def sequence_figure(result):
     """Loss curves and train/test confusion matrices of one sequence result. The training loss
     is the SGD iterate's (the mean over each epoch's mini-batches); the validation loss and the
     confusion matrices belong to the averaged weights that were kept (see :func:`training_curves`)."""
+    from .experiments import label
+
     m = result.metrics
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     h = result.history
@@ -835,8 +850,8 @@ def sequence_figure(result):
     axes[0].set_xlabel("epoch")
     axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("cross-entropy (nats)")
-    axes[0].legend(fontsize=9)
-    axes[0].set_title(f"{result.config.cell.upper()}, η={result.config.sgd.lr:g}, seed {result.config.seed}")
+    axes[0].legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    axes[0].set_title(f"{label(result.config)}, {result.config.n_hidden} units")
     for ax, split in zip(axes[1:], ("train", "test")):
         confusion_axes(ax, m[f"{split}_confusion"], m["classes"],
                        f"{split}, kept weights (accuracy {m[f'{split}_accuracy']:.1%})", fontsize=12)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from . import experiments, study
-from .runner import label
+from .experiments import label
 
 
 def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = None) -> dict:

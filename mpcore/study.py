@@ -1,5 +1,5 @@
-"""The study: which experiments exist, how η and the shown seed are chosen, and what the study
-reports (``summary.json`` and the README's findings).
+"""The study: its grids and seeds, which experiments exist, how η and the shown seed are chosen,
+and what the study reports (``summary.json`` and the README's findings).
 
 Everything that lists the study's experiments reads them here: ``python -m mpcore reproduce``
 (:mod:`mpcore.cli`), the notebooks (each trains its part with :func:`mpcore.runner.run_all`
@@ -14,7 +14,8 @@ from dataclasses import replace
 import numpy as np
 
 from . import experiments
-from .runner import label, run_all
+from .experiments import label
+from .runner import expected_minutes, run_all
 from .store import config_json
 from .train import SGDConfig
 
@@ -24,7 +25,7 @@ AE_GRID_HIDDEN = (16, 64, 100)
 AE_GRID_LAMBDA = (3e-5, 1e-4, 3e-4)
 #: λ values whose grid runs start from another λ's trained weights, {λ: that λ}, and converge on
 #: the gradient norm (AE_GRAD_TOL). From random weights, L-BFGS at λ = 3e-4 stops with every
-#: weight near 0 (a stationary point it cannot leave; its cost is higher): notebook 1, section 5.
+#: weight near 0 (a stationary point it cannot leave; its cost is higher): notebook 1, section 6.
 AE_WARM_START = {3e-4: 1e-4}
 AE_GRAD_TOL = 2e-4
 #: The course's own solver for the autoencoder: mini-batch gradient descent with momentum 0.4 and
@@ -44,7 +45,6 @@ SEQ_LR_GRID = (0.01, 0.03, 0.1)
 #: The cells the study compares (the course's three; ``mpcore.cells`` has more).
 SEQ_CELLS = ("rnn", "lstm", "gru")
 SEQ_SEEDS = (0, 1, 2)
-
 
 
 def autoencoder_grid_config(n_hidden: int, lam: float, **fields) -> experiments.AutoencoderConfig:
@@ -80,27 +80,38 @@ def sequence_configs(data_dir=None, quick: bool = False) -> list:
             for cell in SEQ_CELLS for lr in SEQ_LR_GRID for s in SEQ_SEEDS]
 
 
-def autoencoder_configs(data_dir=None, quick: bool = False) -> list:
-    """Every autoencoder run notebook 1 shows: the main setting and the course recipe, the
-    L_hid x λ grid on both preprocessings (λ ascending, so a run that starts from a smaller λ's
-    weights -- ``AE_WARM_START`` -- finds them trained) and the same high-λ settings from
-    random weights, the course's SGD run, and the β x ρ grid."""
+def autoencoder_groups(data_dir=None, quick: bool = False) -> dict:
+    """Every autoencoder run notebook 1 shows, by the section that shows it, in the notebook's
+    order (so that a student's first results come first): the course recipe at the main setting
+    with L-BFGS and with the course's SGD; the L_hid x λ grid on the course recipe; the same grid
+    on whitened patches; the β x ρ grid. Each grid runs λ ascending, so a run that starts from a
+    smaller λ's weights (``AE_WARM_START``) finds them trained, and is followed by those high-λ
+    settings from random weights. ``quick``: a smoke-test version of each."""
     it = dict(maxiter=15) if quick else {}
     main = experiments.AutoencoderConfig(data_dir=data_dir, **it)
-    cfgs = [main, experiments.AutoencoderConfig(zca_epsilon=None, data_dir=data_dir, **it)]
     hidden = AE_GRID_HIDDEN[:2] if quick else AE_GRID_HIDDEN
     lams = AE_GRID_LAMBDA[1:] if quick else AE_GRID_LAMBDA  # quick: keeps the warm start's λ
-    for zca in (main.zca_epsilon, None):
-        cfgs += [autoencoder_grid_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
-                 for lam in lams if (h, lam) != (main.n_hidden, main.lam)]
-        cfgs += [autoencoder_random_start_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
-                 for lam in lams if lam in AE_WARM_START]
+
+    def grid(zca):
+        return ([autoencoder_grid_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
+                 for lam in lams]
+                + [autoencoder_random_start_config(h, lam, zca_epsilon=zca, data_dir=data_dir, **it) for h in hidden
+                   for lam in lams if lam in AE_WARM_START])
+
     sgd = dict(sgd=replace(AE_COURSE_SGD, epochs=2)) if quick else {}
-    cfgs.append(autoencoder_course_sgd_config(data_dir=data_dir, **sgd))
+    course = [replace(main, zca_epsilon=None), autoencoder_course_sgd_config(data_dir=data_dir, **sgd)]
     betas = AE_GRID_BETA[::2] if quick else AE_GRID_BETA
     rhos = AE_GRID_RHO[::2] if quick else AE_GRID_RHO
-    return cfgs + [experiments.AutoencoderConfig(beta=b, rho=r, data_dir=data_dir, **it) for b in betas for r in rhos
-                   if (b, r) != (main.beta, main.rho)]
+    sparsity = [experiments.AutoencoderConfig(beta=b, rho=r, data_dir=data_dir, **it) for b in betas for r in rhos]
+    groups = {"course recipe": course, "course recipe grid": grid(None), "whitened grid": grid(main.zca_epsilon),
+              "sparsity grid": sparsity}
+    seen = set()  # the main settings sit in two groups: each run once, where it is first needed
+    return {name: [c for c in cfgs if not (c in seen or seen.add(c))] for name, cfgs in groups.items()}
+
+
+def autoencoder_configs(data_dir=None, quick: bool = False) -> list:
+    """Every autoencoder run of the study (:func:`autoencoder_groups`, in order)."""
+    return [cfg for group in autoencoder_groups(data_dir, quick).values() for cfg in group]
 
 
 def language_model_configs(data_dir=None, quick: bool = False) -> list:
@@ -436,6 +447,24 @@ def median_result(results: list, key: str = "val_accuracy"):
 #: for course files on a machine where that takes too long -- η chosen on seed 0 alone, then the
 #: other seeds at the chosen η only (15 runs instead of 27; the choice rests on one run per η).
 PROTOCOLS = ("full", "light")
+
+
+#: Notebook 3 trains the full protocol on course files when it takes at most this long here.
+LIGHT_PROTOCOL_MINUTES = 30
+
+
+def sequence_protocol(store, data_dir=None, jobs: int = 2) -> tuple[str, float]:
+    """Which protocol notebook 3 runs (:data:`PROTOCOLS`), and the full one's minutes here.
+
+    "full" when every run of the full protocol is in ``store`` (the bundled data: all shipped),
+    or when the full protocol -- all its runs, those already trained included, so that a rerun
+    makes the same choice -- takes at most :data:`LIGHT_PROTOCOL_MINUTES` on this machine
+    (:func:`mpcore.runner.expected_minutes`, ``jobs`` at a time); "light" otherwise."""
+    full = sequence_configs(data_dir)
+    if all(store.get(c) is not None for c in full):
+        return "full", 0.0
+    minutes = expected_minutes(full, None, jobs)
+    return ("light" if minutes > LIGHT_PROTOCOL_MINUTES else "full"), minutes
 
 
 def sequence_study(store, data_dir=None, cell_names=None, protocol: str = "full", jobs: int = 2) -> dict:

@@ -241,7 +241,7 @@ def language_model_explorer(store=None, data_dir=None, sizes=study.LM_SIZES,
     def render(size, w1, w2, w3):
         result = store.get(needs(size)[0])
         return plots.top10_figure(language_model.top_k_words(result.params, ng.words, [w1, w2, w3], k=10), [w1, w2, w3],
-                                  model=plots.model_name(result.config))
+                                  model=experiments.label(result.config, seed=True))
 
     return Explorer(controls, render, "Language model: the 10 most likely next words", store=store, needs=needs)
 

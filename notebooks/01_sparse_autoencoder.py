@@ -29,10 +29,10 @@
 # error) is in Appendix A; the main text quotes one-line readings.
 #
 # Everything below runs on results that ship with `mpcore`, so the notebook executes in
-# seconds. To use the course's own `data1.h5`, set `DATA_DIR` to its folder: the first cell
-# then trains every run the notebook shows on that data, two at a time on two cores, after
-# saying how many and about how long, and caches each as it finishes (stop and rerun: it
-# continues).
+# seconds. To use the course's own `data1.h5`, set `DATA_DIR` to its folder: each section then
+# trains the runs it shows on that data where it first needs them (the course recipe first, a
+# few minutes; the three grids after), two at a time on two cores, after saying how many and
+# about how long, and caches each as it finishes (stop and rerun: it continues).
 
 # %%
 # %matplotlib inline
@@ -41,8 +41,7 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import data, exercises, metrics, plots, runner, study, widgets
-from mpcore import experiments as E
+from mpcore import data, exercises, experiments, metrics, plots, runner, study, widgets
 from mpcore.gradcheck import numerical_gradient, relative_error
 from mpcore.models import autoencoder
 from mpcore.store import Store
@@ -52,10 +51,20 @@ plots.notebook_style()
 rng = np.random.default_rng(0)
 DATA_DIR = None  # or the folder holding the course's data1.h5
 store = Store()
-COURSE = E.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR)  # the assignment's setting: the course recipe
-WHITE = E.AutoencoderConfig(data_dir=DATA_DIR)  # the same on whitened patches (§6)
-# every run this notebook shows: the shipped ones load at once; on your own files they train here first
-_ = runner.run_all(study.autoencoder_configs(DATA_DIR), store, jobs=2, notebook=True)
+COURSE = experiments.AutoencoderConfig(zca_epsilon=None, data_dir=DATA_DIR)  # the assignment's setting
+WHITE = experiments.AutoencoderConfig(data_dir=DATA_DIR)  # the same on whitened patches (§6)
+RUNS = study.autoencoder_groups(DATA_DIR)  # the runs each section shows: shipped, or trained where first needed
+
+
+def train_section(name):
+    """Section ``name``'s runs: loaded at once when stored; on your own files trained here, two at a
+    time, after a line that says how many and about how long."""
+    runner.run_all(RUNS[name], store, jobs=2, notebook=True)
+
+
+def trained(config):
+    """The run of ``config``, from the cache (its section trained it)."""
+    return store.get_or_run(config, experiments.run)
 
 # %% [markdown]
 # ## 1. The data and the course's preprocessing
@@ -106,7 +115,7 @@ course_preprocess_passed = exercises.check("course_preprocess", course_preproces
 # is the structure of each patch: shading, strokes, edges.
 
 # %%
-rgb = E.PARTS["autoencoder"].load(DATA_DIR)
+rgb = experiments.PARTS["autoencoder"].load(DATA_DIR)
 gray = data.preprocess_patches(rgb)
 print(f"RGB patches: {rgb.shape} in [{rgb.min():.2f}, {rgb.max():.2f}]")
 print(f"course recipe: {gray.shape} in [{gray.min():.2f}, {gray.max():.2f}], mean {gray.mean():.3f}")
@@ -150,8 +159,9 @@ plt.show()
 #    = \frac{\beta}{N}\, \frac{\partial\, \mathrm{KL}(\rho\,\Vert\,\hat\rho_j)}{\partial \hat\rho_j} . $$
 #
 # Every example gets the *same* sparsity term, $\beta/N$ times the derivative of unit $j$'s KL
-# term, whatever its own activation: the penalty is on the mean, so it pushes every example's
-# activation of an over-active unit down by the same amount. With σ′ at the hidden layer,
+# term, whatever its own activation: the penalty is on the mean, so it gives every example's
+# activation of an over-active unit the same downward gradient (σ′ then scales it per example).
+# With σ′ at the hidden layer,
 #
 # $$ \delta_1 = \Big(\delta_2 W_2^\top
 #    + \frac{\beta}{N}\, \frac{\partial\, \mathrm{KL}(\rho\,\Vert\,\hat\rho)}{\partial \hat\rho}\Big) \odot a (1 - a),
@@ -299,7 +309,7 @@ for lam, beta in [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]:
 # the training patches (course recipe) for 60 iterations — a few seconds:
 
 # %%
-X_train, X_held = E.autoencoder_inputs(DATA_DIR, COURSE.zca_epsilon, COURSE.seed)
+X_train, X_held = experiments.autoencoder_inputs(DATA_DIR, COURSE.zca_epsilon, COURSE.seed)
 hyper = dict(lam=COURSE.lam, beta=COURSE.beta, rho=COURSE.rho)
 cost = lambda p: autoencoder.loss_and_grads(p, X_train[:2000], **hyper)  # noqa: E731
 p_start = autoencoder.init_params(X_train.shape[1], COURSE.n_hidden, np.random.default_rng(COURSE.seed))
@@ -309,17 +319,19 @@ print(f"cost {h_live.train_loss[0]:.3f} after the first iteration, {h_live.train
 
 # %% [markdown]
 # Sixty iterations are not convergence: the run stopped at its iteration cap. The study's run
-# of this setting ($L_{hid}$ = 64, λ = 10⁻⁴, β = 3 and ρ = 0.01 as in UFLDL's exercise) is the
+# of this setting ($L_{hid}$ = 64; λ = 10⁻⁴, β = 3 and ρ = 0.01 as in UFLDL's exercise, which has
+# 25 hidden units on 8 × 8 patches) is the
 # same call on all 9216 training patches until convergence — about two minutes — so it is
 # loaded from the shipped results instead, as is every figure below. Next to it, the course's
-# own solver on the same cost: 300 epochs of mini-batch gradient descent, batch 32, momentum
+# own solver on the same cost: up to 300 epochs of mini-batch gradient descent, batch 32, momentum
 # 0.4, learning rate η = 0.3 (the lowest full-batch cost after 100 epochs among η = 0.1, 0.3,
 # 1 and 3, in one trial run each that is not shipped; at 1 and 3 the epoch cost did not
 # settle).
 
 # %%
-course = store.get_or_run(COURSE, E.run)
-course_sgd = store.get_or_run(E.autoencoder_course_sgd_config(data_dir=DATA_DIR), E.run)
+train_section("course recipe")
+course = trained(COURSE)
+course_sgd = trained(study.autoencoder_course_sgd_config(data_dir=DATA_DIR))
 mean_patch = X_train.mean(axis=0)
 base_train, base_held = np.mean((X_train - mean_patch) ** 2), np.mean((X_held - mean_patch) ** 2)
 for name, r in [("L-BFGS", course), ("course SGD", course_sgd)]:
@@ -333,8 +345,9 @@ for name, r in [("L-BFGS", course), ("course SGD", course_sgd)]:
 # The *reconstruction error / mean patch's* ratio divides the mean squared error by that of
 # always answering the mean training patch: 1.0 means the hidden layer adds nothing
 # (Appendix A). The course's solver stopped after 287 epochs — its mean mini-batch cost had not
-# improved for 50 — at a higher full-batch cost than L-BFGS (1.093 against 0.874) and a worse
-# reconstruction, in a fifth of the time. Two reasons, measured on the shipped run: at a fixed η the
+# improved for 50 — and kept the weights of its best epoch, 237. They have a higher full-batch
+# cost than L-BFGS's (1.093 against 0.874) and a worse reconstruction, reached in a fifth of the
+# time. Two reasons, measured on the shipped run: at a fixed η the
 # iterate keeps bouncing (over its last 100 epochs the mean mini-batch cost wanders between
 # 1.219 and 1.241, never settling), and a mini-batch of 32 estimates each unit's mean activation
 # $\hat\rho_j$ from 32 patches — at ρ = 0.01 that is a third of an active patch per unit and
@@ -356,23 +369,24 @@ terms, J = course.history["monitor"], course.history["train_loss"]
 plateau = next((i for i, v in enumerate(terms["reconstruction"]) if i > 10 and v < 0.95 * terms["reconstruction"][10]),
                len(J))
 print(f"iteration 1: J = {J[0]:.1f}, of which sparsity {terms['sparsity'][0]:.1f}")
-print(f"iterations 10-{plateau}: reconstruction {terms['reconstruction'][min(10, len(J) - 1)]:.3f} "
+print(f"iterations 11-{plateau}: reconstruction {terms['reconstruction'][min(10, len(J) - 1)]:.3f} "
       f"(the mean patch's: {0.5 * np.sum((X_train - mean_patch) ** 2) / len(X_train):.3f})")
 print(f"iteration {len(J)}: reconstruction {terms['reconstruction'][-1]:.3f}, weight decay "
       f"{terms['weight_decay'][-1]:.3f}, sparsity {terms['sparsity'][-1]:.3f}")
 
 # %% [markdown]
-# At the start nearly all of the cost is the sparsity term (58 of 60): every unit is on about
-# half the time instead of a fraction ρ. L-BFGS removes it within ten iterations (the dips on
-# the log axis are the mean activations $\hat\rho_j$ passing close to ρ, where the KL term is
-# 0). The reconstruction term
-# then sits on the dotted line — the cost of answering every patch with the mean patch —
-# until about iteration 20: the hidden layer is not used yet. From there it falls, fast at
-# first and then slowly for a thousand iterations, from 1.77 to 0.66, while the weight decay
-# grows about twentyfold (0.010 → 0.196): the weights grow to carry the patches' structure, and the
-# sparsity term settles at 0.022. A run stopped after a few dozen iterations stops on the way
-# down — or, with a cost that falls too slowly to pass the stopping rule, on the plateau
-# itself: §6 shows a setting where that happened.
+# After the first iteration nearly all of the cost is the sparsity term (58 of 60): the random
+# start makes every unit far more active than the target ρ = 0.01 (§6 prints the mean
+# activations at this start: 0.18 to 0.77, on whitened patches). L-BFGS removes it within ten
+# iterations (the dips on the log axis are the mean activations $\hat\rho_j$ passing close to
+# ρ, where the KL term is 0). The reconstruction term then sits on the dotted line — the cost
+# of answering every patch with the mean patch — until about iteration 20: the hidden layer is
+# not used yet. From there it falls, fast at first and then slowly for a thousand iterations,
+# from 1.77 to 0.66, while the weight decay grows about twentyfold (0.010 → 0.196): the weights
+# grow to carry the patches' structure, and the sparsity term settles at 0.022. A run stopped
+# after a few dozen iterations stops on the way down — or, with a cost that falls too slowly
+# to pass the stopping rule, on the plateau itself: §6 shows a setting where a run stopped
+# there, and where running on to a gradient criterion did not leave it.
 
 # %% [markdown]
 # ## 4. The learned features
@@ -399,8 +413,10 @@ print(f"mean orientation selectivity: live {live_selectivity.mean():.2f}, L-BFGS
 # strokes: light or dark bars a few pixels wide at every orientation, some curved, some
 # ending inside the patch, a few still textured. The course's SGD (right) stops with
 # blotchier, noisier features, a few broad strokes among them. The mean orientation
-# selectivity printed below the figure says the same in one number (near 0.9 for an edge or a
-# bar, 0.1 for noise, 0 for a round blob; Appendix A).
+# selectivity printed below the figure (near 0.9 for an edge or a bar, 0.1 for noise, 0 for a
+# round blob; Appendix A) puts the converged strokes (0.62) well above SGD's blotches (0.29), but
+# gives the live run 0.52: a broad light–dark gradient has one orientation too, so the measure
+# tells strokes from blotches, not strokes from gradients.
 #
 # ### Reconstructions
 #
@@ -414,7 +430,8 @@ plt.show()
 
 # %% [markdown]
 # Patches with one strong edge (the fourth and the last) come back nearly whole; fine stripes
-# and texture (the second, ninth and tenth) and faint shading come back as flat grey. 64
+# and texture (the second, ninth and tenth) come back as nearly flat grey, and the shading of
+# the first comes back fainter. 64
 # sigmoid units that are off most of the time code a patch's strongest structure, not all of
 # its 256 pixels: the error is 0.38 of the mean patch's on held-out patches (printed in §3).
 
@@ -423,14 +440,16 @@ plt.show()
 #
 # The assignment's grid: rows $L_{hid}$ = 16, 64, 100 hidden units, columns λ = 3·10⁻⁵, 10⁻⁴,
 # 3·10⁻⁴ (low, medium, high), on the course recipe, β = 3 and ρ = 0.01. Every run is trained to
-# convergence; the λ = 3·10⁻⁴ column starts from the λ = 10⁻⁴ weights — §6 says why. Each
+# convergence; the λ = 3·10⁻⁴ column starts from the λ = 10⁻⁴ weights and stops when the
+# gradient norm falls to 2·10⁻⁴ — §6 says why. Each
 # panel uses **one grey scale for all its tiles** (0 is mid-grey; the features have unit
 # length, so a faint tile is a feature whose weight is spread thinly over the patch) instead of
 # stretching every tile to its own range.
 
 # %%
-course_grid = {(h, lam): store.get_or_run(E.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR), E.run)
-               for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
+train_section("course recipe grid")
+course_grid = {(h, lam): trained(study.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR))
+               for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
 fig = plots.feature_grid_matrix(
     {k: autoencoder.hidden_features(r.params) for k, r in course_grid.items()},
     "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
@@ -492,14 +511,13 @@ print_runs(course_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_trai
 
 # %%
 def random_start(h, zca_epsilon):
-    return store.get_or_run(E.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca_epsilon, data_dir=DATA_DIR),
-                            E.run)
+    return trained(study.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca_epsilon, data_dir=DATA_DIR))
 
 
 def print_starts(grid, zca_epsilon, X, base):
     """λ = 3e-4 from random weights and from the λ = 1e-4 weights, side by side."""
     print("L_hid   start            iterations   cost J   MSE/mean  ‖W1 col‖  selectivity  uniform cos  units off")
-    for h in E.AE_GRID_HIDDEN:
+    for h in study.AE_GRID_HIDDEN:
         for start, r in [("random", random_start(h, zca_epsilon)), ("λ=1e-4 weights", grid[(h, 3e-4)])]:
             m = r.metrics
             print(f"{h:>5d}   {start:15s} {m['iterations']:>11d} {m['cost']:>8.4f} "
@@ -544,7 +562,9 @@ plt.show()
 
 # %%
 fig = plots.variance_spectrum({"course recipe": gray.reshape(len(gray), -1),
-                               "whitened": white.reshape(len(white), -1)})
+                               "whitened": white.reshape(len(white), -1)},
+                              f"Variance along each principal direction, {len(gray)} patches of "
+                              f"{gray.shape[1]} × {gray.shape[2]} pixels")
 plt.show()
 for name, x in [("course recipe", gray), ("whitened", white)]:
     x = x.reshape(len(x), -1) - x.reshape(len(x), -1).mean(axis=0)
@@ -586,9 +606,10 @@ zca_whiten_passed = exercises.check("zca_whiten", zca_whiten)
 # to the same setting on the course recipe (§4), each tile stretched to its own range:
 
 # %%
-X_white, X_white_held = E.autoencoder_inputs(DATA_DIR, WHITE.zca_epsilon, WHITE.seed)
-white_grid = {(h, lam): store.get_or_run(E.autoencoder_grid_config(h, lam, data_dir=DATA_DIR), E.run)
-              for h in E.AE_GRID_HIDDEN for lam in E.AE_GRID_LAMBDA}
+X_white, X_white_held = experiments.autoencoder_inputs(DATA_DIR, WHITE.zca_epsilon, WHITE.seed)
+train_section("whitened grid")
+white_grid = {(h, lam): trained(study.autoencoder_grid_config(h, lam, data_dir=DATA_DIR))
+              for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
 main = white_grid[(64, 1e-4)]
 fig = plots.feature_grids({f"whitened patches\n{plots.spectrum_note(main.metrics)}":
                            autoencoder.hidden_features(main.params),
@@ -623,7 +644,8 @@ print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white
 # * λ small: noisier features (high-frequency share 0.28–0.31; with 16 units mostly noise) and
 #   the largest train/held-out gaps. λ = 10⁻⁴: edges (selectivity 0.70–0.74).
 # * λ = 3·10⁻⁴ (from the λ = 10⁻⁴ weights, like the course recipe's column): still edges
-#   (0.71–0.74), smoother (high-frequency share at most 0.17), a worse reconstruction, and —
+#   (0.71–0.74), smoother with 16 and 64 units (high-frequency share 0.045 and 0.11, against 0.07
+#   and 0.13 at λ = 10⁻⁴) but not with 100 (0.17 against 0.16), a worse reconstruction, and —
 #   unlike the course recipe — switched-off units, the darker tiles: 3 of 64 (one flat, two
 #   faint) and 29 of 100 (most of them flat).
 
@@ -632,11 +654,13 @@ print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white
 #
 # The first version of this study trained the whitened λ = 3·10⁻⁴ column like the others,
 # from random weights, and stopped each run when the cost fell by less than 10⁻⁴ (relative)
-# over 20 iterations: after 58–76 iterations, at J ≈ 1.645 — the cost of answering every patch
-# with the mean patch, the plateau the cost curve of §3 sits on for its first 20 iterations.
-# Every unit then had cosine −0.99 with the uniform patch (all pixels equal), and its tiles,
-# each stretched to its own range, showed a different high-contrast noise: the leftover of the
-# random start on top of one shared uniform weight. Was that the minimum, or a run stopped on
+# over 20 iterations: after 58–76 iterations, at J ≈ 1.645 — about the cost of answering every
+# whitened patch with the mean patch (1.642, the dotted line in the cost figure below), the same
+# kind of plateau as the one the cost curve of §3 (course recipe) sits on from about iteration
+# 10 to 20. Every unit then had cosine −0.99 with the uniform patch (all pixels equal), and its
+# tiles, each stretched to its own range, showed a different high-contrast pattern: whatever
+# small weights the unit kept beside one large shared uniform weight, stretched to full
+# contrast. Was that the minimum, or a run stopped on
 # the plateau? Two measurements decide it, on both preprocessings (they ship with mpcore):
 #
 # * **from random weights, converged on the gradient**: the same runs, continued until the
@@ -654,7 +678,7 @@ print_starts(white_grid, WHITE.zca_epsilon, X_white, white_base[0])
 # criterion at 0.54, still with the shared uniform weight of the stopped run, cosine −0.995).
 # From the λ = 10⁻⁴ weights, every run ends at a *lower* cost (by 0.038–0.046) with working
 # features: edges (selectivity 0.71–0.74), a reconstruction at 0.84–0.92 of the mean patch's,
-# and a few units off — 3 of 64 and 29 of 100: at this λ, weight decay makes some units not
+# and some units off — 3 of 64 and 29 of 100: at this λ, weight decay makes some units not
 # worth their weights. So the collapsed state was neither a stall nor *the* minimum: it is a
 # second place where the gradient vanishes, with a higher cost, and training from random
 # weights ends there. It is not a narrow trap either: restarted from the collapsed weights plus
@@ -669,7 +693,7 @@ for k, axis in (("W1", 0), ("W2", 1)):
     noise = kick_rng.standard_normal(kick[k].shape)
     kick[k] += noise / np.linalg.norm(noise, axis=axis, keepdims=True)
 white_cost = lambda p: autoencoder.loss_and_grads(p, X_white, **dict(hyper, lam=3e-4))  # noqa: E731
-p_kick, h_kick = lbfgs(white_cost, kick, maxiter=300, grad_tol=E.AE_GRAD_TOL, progress=False)
+p_kick, h_kick = lbfgs(white_cost, kick, maxiter=300, grad_tol=study.AE_GRAD_TOL, progress=False)
 print(f"collapsed: J = {white_cost(cold.params)[0]:.4f}; plus random weights: J = {white_cost(kick)[0]:.4f}; "
       f"after {len(h_kick.train_loss)} L-BFGS iterations: J = {h_kick.train_loss[-1]:.4f}, "
       f"‖W1 col‖ {np.linalg.norm(p_kick['W1'], axis=0).mean():.3f}, units off {switched_off(p_kick, X_white)}")
@@ -688,11 +712,19 @@ plt.show()
 fig = plots.cost_terms_figure(cold.history, "The cost from random weights: λ=3e-4, L_hid=64, whitened patches",
                               baseline=0.5 * np.sum((X_white - X_white.mean(axis=0)) ** 2) / len(X_white))
 plt.show()
+start = autoencoder.init_params(X_white.shape[1], cold.config.n_hidden, np.random.default_rng(cold.config.seed))
+for name, p in (("the random start", start), ("the collapsed run", cold.params)):
+    f = autoencoder.hidden_features(p)
+    sel, high = metrics.feature_spectrum(f - f.mean(axis=1, keepdims=True))
+    print(f"{name + ',':18s} uniform component removed: selectivity {sel.mean():.2f}, high-frequency share "
+          f"{high.mean():.2f}, ‖W1 col‖ {np.linalg.norm(p['W1'], axis=0).mean():.2f}")
 
 # %% [markdown]
-# Left, what the random start leaves once the uniform component is taken out: grainy blotches
-# and smooth gradients, no edges — on weights about 40 times shorter than those on the right
-# (‖W1 col‖ 0.08 against 3.3), too short for any patch to move a unit's activation. Right,
+# Left, the collapsed run's weights once the uniform component is taken out: grainy blotches
+# and smooth gradients, no edges. They are not what is left of the random start (that was pixel
+# noise; these are smooth): the little weight the units keep is what training left them, about
+# 40 times shorter than on the right (‖W1 col‖ 0.08 against 3.3), too short for any patch to
+# move a unit's activation. Right,
 # edges and a few gratings; the faintest tiles are the switched-off units, whose weights were
 # mostly the uniform component. In the cost curve, the reconstruction term stays within 0.006
 # of the dotted mean-patch line from iteration 12 on, while the weight decay falls from 0.034
@@ -700,8 +732,8 @@ plt.show()
 #
 # **Why one uniform weight in every unit?** The inputs are not centred: after the course
 # recipe — with or without whitening — every pixel averages 0.5 (§1). Write a patch as
-# $x_n = 0.5\,\mathbf 1 + \tilde x_n$ with $\tilde x_n$ centred. The gradient of any term with
-# respect to unit $j$'s weights is
+# $x_n = 0.5\,\mathbf 1 + \tilde x_n$ with $\tilde x_n$ centred. The gradient of the reconstruction
+# or the sparsity term with respect to unit $j$'s weights is
 # $\sum_n \delta_{1,nj}\, x_n = 0.5\,\mathbf 1 \sum_n \delta_{1,nj} + \sum_n \delta_{1,nj}\,\tilde x_n$:
 # whatever pushes the unit's *mean* input up or down — the same push for every example, like
 # the sparsity term's β/N of §2 — moves its weights along the uniform patch $\mathbf 1$. Through
@@ -711,8 +743,12 @@ plt.show()
 # every unit is on far more often than ρ = 0.01, and the sparsity term is nearly all of the
 # cost (§3): every unit's weights are pushed down along $\mathbf 1$ (the step is minus the
 # gradient, whose cosine with the uniform patch is printed below), all with the same sign —
-# the cosine −0.99 of the stopped runs. On centred inputs the same push would land on the
-# biases alone. Measured at the random start of the runs above:
+# the cosine −0.99 of the stopped runs and −0.995 of the $L_{hid}$ = 16 run above (the 64- and
+# 100-unit runs, continued to the gradient criterion, shrank that component with the rest of
+# their weights: mean cosine +0.32 and −0.50 in the table). On centred inputs the same push
+# would land on the biases alone. Measured at the random start of the runs above; the second
+# line leaves the sparsity term out, and the gradient still lies along the uniform patch: it is
+# the uncentred inputs, not the sparsity term, that make the push uniform.
 
 # %%
 p0 = autoencoder.init_params(X_white.shape[1], WHITE.n_hidden, np.random.default_rng(WHITE.seed))
@@ -745,8 +781,8 @@ print(f"mean activation per unit at the start: {a0.mean(axis=0).min():.2f} to {a
 # the best $b_2$ outputs the mean patch $m$. Then $\nabla_{W_2} J = a^\top\delta_2 = \rho\sum_n\delta_{2,n} = 0$
 # (the output errors sum to zero at the best $b_2$) and $\delta_1 = (\delta_2 W_2^\top + 0)\odot a(1-a) = 0$,
 # so $\nabla_{W_1} J = 0$. Step away along $W_1 = \varepsilon\, u v^\top$, $W_2 = \varepsilon\, v w^\top$ (unit
-# vectors $u, w$ over pixels, $v$ over units): the hidden activation moves by
-# $\rho(1-\rho)\,\varepsilon\,(\tilde x_n \cdot u)$ and the output by about
+# vectors $u, w$ over pixels, $v$ over units): the hidden activations move by
+# $\rho(1-\rho)\,\varepsilon\,(\tilde x_n \cdot u)\, v$ and the output by about
 # $m(1-m)\,\rho(1-\rho)\,\varepsilon^2 (\tilde x_n\cdot u)\, w$, so the reconstruction term falls by
 # about $\tfrac14\rho(1-\rho)\,\varepsilon^2\, u^\top \Sigma\, w$ ($\Sigma$ the patches' covariance,
 # $m(1-m) \approx \tfrac14$), at most $\tfrac14\rho(1-\rho)\,\varepsilon^2 s_{max}$ with $s_{max}$ its largest
@@ -789,8 +825,9 @@ for name, X in [("course recipe", X_train), ("whitened", X_white)]:
 # main setting is β = 3, ρ = 0.01 (middle row, left). Each tile is stretched to its own range.
 
 # %%
-sparsity = {(b, r): store.get_or_run(E.AutoencoderConfig(beta=b, rho=r, data_dir=DATA_DIR), E.run)
-            for b in E.AE_GRID_BETA for r in E.AE_GRID_RHO}
+train_section("sparsity grid")
+sparsity = {(b, r): trained(experiments.AutoencoderConfig(beta=b, rho=r, data_dir=DATA_DIR))
+            for b in study.AE_GRID_BETA for r in study.AE_GRID_RHO}
 fig = plots.feature_grid_matrix(
     {k: autoencoder.hidden_features(r.params) for k, r in sparsity.items()},
     "Hidden features across β and ρ: whitened patches, L_hid=64, λ=1e-4",
@@ -810,8 +847,9 @@ print_runs(sparsity, {"β": "beta", "ρ": "rho"},
 #
 # * **ρ decides whether the features are edges.** At ρ = 0.01 (left column) every β gives
 #   localised, oriented edges and gratings (selectivity above 0.7). At ρ = 0.05 the units answer
-#   five times as often and the features turn into fine, mostly unoriented textures with a
-#   few broad blobs; at ρ = 0.2 they are speckle (selectivity about 0.15, a third of the power
+#   five times as often and the features turn into fine textures, many crossed by diagonal
+#   streaks but with no single orientation (selectivity 0.22–0.24), and a few broad blobs; at
+#   ρ = 0.2 they are speckle (selectivity about 0.15, a third of the power
 #   at high frequencies). A dense code reconstructs *better* — the error relative to the mean
 #   patch roughly halves from ρ = 0.01 to 0.2 — but no single unit means anything on its own:
 #   the redundancy measure falls towards 0, the units are unlike each other, yet none is an edge.
@@ -830,8 +868,9 @@ print_runs(sparsity, {"β": "beta", "ρ": "rho"},
 # ## 8. Explore
 #
 # The explorer runs on the whitened grid of §6, one grey scale per panel. Move λ from 10⁻⁴ up to
-# 3·10⁻⁴ and watch the edges grow smoother and, with L_hid = 100, many units switch off (darker,
-# mostly flat tiles); move it down to 3·10⁻⁵ and watch them get noisier; back at λ = 10⁻⁴, move
+# 3·10⁻⁴: at L_hid = 64 the edges stay, a little smoother, and 3 units switch off; with
+# L_hid = 100, 29 units switch off (darker, mostly flat tiles). Move it down to 3·10⁻⁵ and watch
+# the features get noisier; back at λ = 10⁻⁴, move
 # $L_{hid}$ to 16 and watch them grow broader. Every grid point ships with the
 # package, so each move replots at once. (With `DATA_DIR` set to the course's file, nothing is
 # trained yet: a setting not in the store keeps the previous figure and offers a *Train this
@@ -858,12 +897,15 @@ widgets.sparsity_explorer(store, data_dir=DATA_DIR, beta=0.3)
 #   its gradient puts the same β/N term into every example's δ₁; a finite-difference check
 #   (relative errors of 10⁻⁹ or less) supports the implementation.
 # * Trained to convergence with L-BFGS on the course recipe, the hidden units become strokes
-#   (selectivity 0.62); 60 iterations leave blobs, and the course's mini-batch gradient descent
+#   (selectivity 0.62); 60 iterations leave broad blobs and gradients, and the course's
+#   mini-batch gradient descent
 #   at η = 0.3 stops at a higher cost with blotchier features.
 # * On the course recipe, λ trades fit for smoothness: a small λ gives noisier features and a
 #   larger train/held-out gap, a large one smooth, broad strokes and a worse reconstruction.
 #   More hidden units reconstruct better.
-# * Whitening gives localised, oriented edges at every point of the grid. On whitened patches,
+# * Whitening makes the features more oriented at every point of the grid; from λ = 10⁻⁴ up
+#   they are localised, oriented edges (at λ = 3·10⁻⁵ noisier, with 16 units mostly noise). On
+#   whitened patches,
 #   λ = 3·10⁻⁴ trained from random weights ends with every unit off: a second minimum of the
 #   cost, higher than the one reached from the λ = 10⁻⁴ weights. Zero weights are a minimum
 #   once λ exceeds ρ(1 − ρ)·s_max/4, which whitening lowers below 3·10⁻⁴ and the course recipe
@@ -891,7 +933,9 @@ widgets.sparsity_explorer(store, data_dir=DATA_DIR, beta=0.3)
 # * the **high-frequency share**: the fraction of power above 4 cycles per patch (pixel noise
 #   puts about 80% of its power there, smooth features almost none).
 #
-# (`tests/test_study.py` checks these reference values. One caveat: the Fourier transform
+# (`tests/test_study.py` checks them on synthetic images, within bounds: a grating above 0.9, a
+# Gabor patch above 0.85, a short bar above 0.7, a round blob below 0.05, pixel noise below 0.35
+# with 70–90% of its power above 4 cycles. One caveat: the Fourier transform
 # treats the patch as periodic, so a long straight edge that crosses the whole patch at an
 # oblique angle scores lower than it looks; the measure is strict with features that are
 # *not* localised.) The tables print each run's mean over its features.

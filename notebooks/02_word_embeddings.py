@@ -18,9 +18,10 @@
 #
 # Given three words, predict the fourth. To do it well, a network has to learn which words
 # behave alike — and it does so by giving every word a vector, an *embedding*, learned
-# along with everything else. The data here are 4-grams from two centuries of State of the
-# Union addresses over a vocabulary of the 250 most frequent tokens; set `DATA_DIR` to use the
-# course's `data2.h5` instead.
+# along with everything else. The data here are 4-grams from more than two centuries of State
+# of the Union addresses (1790–2026) over a vocabulary of the 250 most frequent tokens
+# (lower-cased words and punctuation marks); only 4-grams whose four tokens are all in the
+# vocabulary are kept. Set `DATA_DIR` to use the course's `data2.h5` instead.
 
 # %%
 # %matplotlib inline
@@ -29,8 +30,7 @@ import inspect
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mpcore import exercises, layers, metrics, plots, runner, widgets
-from mpcore import experiments as E
+from mpcore import exercises, experiments, layers, metrics, plots, runner, study, widgets
 from mpcore.gradcheck import check_gradients
 from mpcore.models import language_model
 from mpcore.store import Store
@@ -45,12 +45,20 @@ store = Store()
 # ## 1. The data
 #
 # Each example is three context word indices and the index of the word that followed
-# (0-based here; the course file is 1-based — `load_ngrams` converts, once).
+# (0-based here; the course file is 1-based — `load_ngrams` converts, once). The 4-grams were
+# split into training, validation and test sets at random, not by speech: a held-out 4-gram is
+# an unseen *occurrence*, and a common phrase (*the united states ,*) occurs in all three sets.
 
 # %%
-ng = E.PARTS["language_model"].load(DATA_DIR)
+ng = experiments.PARTS["language_model"].load(DATA_DIR)
 print(f"vocabulary: {ng.n_words} words; 4-grams: {len(ng.train_x)} train, {len(ng.val_x)} validation, "
       f"{len(ng.test_x)} test")
+seen = {tuple(row) for row in np.column_stack([ng.train_x, ng.train_y])}
+seen_contexts = {tuple(row) for row in ng.train_x}
+for name, x, y in (("validation", ng.val_x, ng.val_y), ("test", ng.test_x, ng.test_y)):
+    again = np.mean([(*row, t) in seen for row, t in zip(map(tuple, x), y)])
+    print(f"{name} 4-grams that also occur in training: {again:.1%}; "
+          f"contexts seen in training: {np.mean([tuple(row) in seen_contexts for row in x]):.1%}")
 for x, y in zip(ng.train_x[:5], ng.train_y[:5]):
     print("  ", " ".join(ng.words[i] for i in x), "→", ng.words[y])
 
@@ -128,8 +136,9 @@ print(inspect.getsource(language_model.loss_and_grads).split('    """\n')[-1])
 # A finite-difference check on a small model where a word repeats inside a context: the
 # relative error $\lVert g - \tilde g\rVert / (\lVert g\rVert + \lVert \tilde g\rVert)$ between
 # the analytic and the numerical gradient of each parameter array. In float64 a correct
-# gradient gives about $10^{-9}$ or less; a gradient that drops a repeated word's contribution
-# gives far more.
+# gradient gives about $10^{-9}$ or less. (The weights are scaled up by 30 so that the softmax is
+# far from uniform and every term of the gradient matters; the exercise on `embedding_backward`
+# below checks the classic mistake of dropping a repeated word's contribution.)
 
 # %%
 small = {k: v * 30 for k, v in language_model.init_params(8, 3, 5, rng).items()}
@@ -220,7 +229,8 @@ embedding_backward_passed = exercises.check("embedding_backward", embedding_back
 #
 # Complete `momentum_step`: given the weights W, the previous step `dW_prev` (ΔW(n−1)), the
 # gradient, η and α, return the new weights and the new step ΔW(n), as new arrays. The check
-# runs five steps on a small least-squares problem with the course's α = 0.4 and compares both
+# runs five steps on a small least-squares problem with α = 0.4 (the course's momentum for
+# Part 1's autoencoder; the language model below uses 0.85) and compares both
 # with the course's rule (`mpcore.train.momentum_update`, which the training loop below uses).
 
 # %% tags=["solution:momentum_step"]
@@ -242,7 +252,7 @@ momentum_step_passed = exercises.check("momentum_step", momentum_step)
 # For comparison, the cross-entropy of guessing by word frequency alone, ignoring the context:
 
 # %%
-live = E.language_model_config(8, 64, epochs=4)
+live = experiments.language_model_config(8, 64, epochs=4)
 p_live = language_model.init_params(ng.n_words, live.D, live.P, np.random.default_rng(live.seed))
 
 
@@ -266,14 +276,14 @@ print(f"word frequencies alone: {-np.mean(np.log(frequency[ng.val_y[:5000]])):.2
 
 # %% [markdown]
 # The study trains the three sizes the same way on all the training 4-grams (the count
-# printed in section 1) until early stopping — minutes each — so they are loaded from the
+# printed in section 1) until early stopping, at most 50 epochs (none reaches the cap: the
+# table below prints the epochs run) — minutes each — so they are loaded from the
 # shipped results. Curves: dashed
 # training, solid validation; the dot marks the epoch whose weights are kept.
 
 # %%
 # every size and seed at once: stored results load at once; on your own files they train, two at a time
-configs = [E.language_model_config(D, P, data_dir=DATA_DIR) for D, P in E.LM_SIZES] + \
-    [E.language_model_config(*E.LM_SIZES[0], seed=s, data_dir=DATA_DIR) for s in E.LM_SEEDS if s != 0]
+configs = study.language_model_configs(DATA_DIR)  # the three sizes (seed 0), then the first size's other seeds
 trained = runner.run_all(configs, store, jobs=2, notebook=True)
 results = {(c.D, c.P): r for c, r in zip(configs, trained) if c.seed == 0}
 fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
@@ -281,29 +291,33 @@ fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.ite
 plt.show()
 
 # %%
-print(f"{'model':12s} {'perplexity':>10s} {'top-1':>6s} {'top-10':>6s} {'train CE':>8s} {'val CE':>7s} {'gap':>6s} "
-      f"{'epochs':>6s}")
+print(f"{'model':12s} {'test ppl':>10s} {'test top-1':>10s} {'test top-10':>11s} {'train CE':>8s} {'val CE':>7s} "
+      f"{'gap':>6s} {'epochs':>6s}")
 for (D, P), r in results.items():
     m = r.metrics
     top10 = m["test_top10"] if m["test_top10"] is not None else float("nan")  # None: 10 words or fewer
-    print(f"D={D:2d}, P={P:3d} {m['test_perplexity']:10.2f} {m['test_top1']:6.3f} {top10:6.3f} "
+    print(f"D={D:2d}, P={P:3d} {m['test_perplexity']:10.2f} {m['test_top1']:10.3f} {top10:11.3f} "
           f"{m['train_cross_entropy']:8.3f} {m['val_cross_entropy']:7.3f} "
           f"{m['val_cross_entropy'] - m['train_cross_entropy']:6.3f} {m['epochs']:6d}")
 
 # %% [markdown]
+# The perplexity, top-1 and top-10 columns are measured on the test 4-grams. Perplexity is
+# $e^{J_{\text{test}}}$, the exponential of the mean test cross-entropy; top-1 (top-10) is the share of
+# test 4-grams whose true 4th word is the model's first guess (among its ten first guesses).
 # The largest model reaches the lowest validation and test cross-entropy and the smallest (D =
 # 8, P = 64) the highest. The *gap* between validation and training cross-entropy grows with
-# size too: the (32, 256) model fits its training 4-grams clearly better than new ones, the
+# size too: the (32, 256) model fits its training 4-grams clearly better than held-out ones, the
 # smallest hardly does. In the figure, no validation curve turns clearly upwards: over the last
 # ten epochs each flattens — it moves by 0.03 or less and never rises more than about 0.01 above
 # its best so far (printed below) — while the training curves keep falling, most steeply for the
-# (32, 256) model (by 0.08). So the gap grows, but the models are not yet getting worse on new
-# 4-grams. Early stopping (patience 3) ends each run once its validation cross-entropy has
+# (32, 256) model (by 0.08). So the gap grows, but the models are not yet getting worse on
+# held-out 4-grams. Early stopping (patience 3) ends each run once its validation cross-entropy has
 # stopped improving: here it saves epochs that would bring almost nothing, rather than rescuing
 # a model from a rising validation loss. (The training cross-entropy in the table is measured on
 # all training 4-grams with the kept weights; the dashed curves are the running mean over each
-# epoch's mini-batches.) A perplexity of $k$ means the model is, on average, as unsure as a
-# uniform choice among $k$ words — against 250, the vocabulary, for a model that knows nothing.
+# epoch's mini-batches.) A perplexity of $k$ means the model gives the true word a probability
+# of $1/k$ on (geometric) average — as unsure as a uniform choice among $k$ words — against 250,
+# the vocabulary, for a model that knows nothing.
 
 # %%
 for (D, P), r in results.items():
@@ -318,7 +332,7 @@ for (D, P), r in results.items():
 # weights and mini-batch order):
 
 # %%
-seeds = [r for c, r in zip(configs, trained) if (c.D, c.P) == E.LM_SIZES[0]]
+seeds = [r for c, r in zip(configs, trained) if (c.D, c.P) == study.LM_SIZES[0]]
 ppl = np.array([r.metrics["test_perplexity"] for r in seeds])
 top1 = np.array([r.metrics["test_top1"] for r in seeds])
 print("test perplexity per seed:", ", ".join(f"{v:.2f}" for v in ppl), f"→ {ppl.mean():.2f} ± {ppl.std(ddof=1):.2f}")
@@ -326,8 +340,9 @@ print("test top-1 per seed:     ", ", ".join(f"{v:.3f}" for v in top1), f"→ {t
 
 # %% [markdown]
 # The seeds agree closely — far more closely than the three sizes differ — so the ranking
-# of the sizes above is not an accident of one run. With about a quarter of a million training
-# 4-grams, the random initialisation and batch order hardly matter for this model.
+# of the sizes above is not an accident of one run (if the two smaller models vary as little
+# with the seed: only the largest was trained three times). For this model, on about a quarter
+# of a million training 4-grams, the random initialisation and batch order hardly matter.
 #
 # ## 4. What the model predicts
 #
@@ -345,6 +360,9 @@ plt.show()
 for j, proba, (word, rank, p) in zip(picks, language_model.predict_proba(best.params, ng.test_x[picks]), fig.marked):
     print(f"{' '.join(ng.words[i] for i in ng.test_x[j])!r} → {word!r}: rank {rank} of {ng.n_words}, "
           f"probability {p:.3f}; the model's first choice: {ng.words[proba.argmax()]!r} ({proba.max():.3f})")
+    after = np.bincount(ng.train_y[(ng.train_x == ng.test_x[j]).all(axis=1)], minlength=ng.n_words)
+    print(f"    in training, this context is followed {after.sum()} times: "
+          + ", ".join(f"{ng.words[k]!r} {after[k]}" for k in np.argsort(-after, kind="stable")[:4] if after[k]))
 
 # %% [markdown]
 # Reading the five:
@@ -353,11 +371,12 @@ for j, proba, (word, rank, p) in zip(picks, language_model.predict_proba(best.pa
 #   pattern; the true *of* is not among its ten guesses: it ranks 32nd, with probability 0.003
 #   — a rarer continuation.
 # * *the secretary of …* — most probability goes to *the* (0.61, as in "the secretary of the
-#   treasury": most department names are not among the 250 words), then to *state* and *war*
-#   (0.18 and 0.17): it has learned which departments the vocabulary does contain. The answer
-#   was *war* (a cabinet post until 1947).
+#   treasury", "… of the navy"), then to *state* and *war* (0.18 and 0.17), far ahead of
+#   *commerce*, *health* and *labor* (under 0.01 each), which are in the vocabulary too: it has
+#   learned which departments these speeches name most. The answer was *war* (a cabinet post
+#   until 1947).
 # * *for peace , …* — after a comma many continuations are possible and the model spreads
-#   its bets (no word above 0.27) over conjunctions, pronouns and determiners; the true *as*
+#   its bets (no word above 0.27) over conjunctions, pronouns, determiners and prepositions; the true *as*
 #   is 4th, with 0.056.
 # * *from the nations …* — *of* gets most of the probability (0.68), and it is right.
 # * *we will continue …* — *to*, with most of the probability (0.86), and right again: when
@@ -366,7 +385,8 @@ for j, proba, (word, rank, p) in zip(picks, language_model.predict_proba(best.pa
 # %% [markdown]
 # ### Exercise 5 (1 point): the k most likely words
 #
-# `language_model.top_k_words` above ranks the vocabulary by predicted probability. Complete
+# `language_model.top_k_words` (used in section 6 below, and by the explorer) ranks the
+# vocabulary by predicted probability. Complete
 # `top_k`: given probabilities (N × V), return the indices (N × k) of each row's k most probable
 # words, most probable first.
 
@@ -389,10 +409,13 @@ top_k_passed = exercises.check("top_k", top_k)
 
 # %% [markdown] tags=["answer:question_output_bias"]
 # **Answer.** The output bias $b_2$: with $s = hW_2 + b_2$, setting $b_{2,v} = \log f_v$ (the log
-# frequency of word $v$, up to a constant) makes the softmax predict the word frequencies for
-# any $h$ (at initialisation $W_2$ can do the same, acting on hidden units that are all near 0.5
-# whatever the context). Its gradient is $\sum_n (p_n - Y_n)/N$ — every example pushes it, all in the same
-# direction (towards the frequencies), so these contributions add up batch after batch. The
+# frequency of word $v$, up to a constant) makes the softmax predict the word frequencies
+# whatever the context, as long as $hW_2$ is small — as it is at initialisation (there $W_2$ can
+# do the same, acting on hidden units that are all near 0.5 whatever the context). Its gradient,
+# $\frac1N \sum_n (p_n - Y_n)$, does not depend on the context at all: it is the batch's mean
+# predicted distribution minus the batch's word frequencies. Each example pushes $b_2$ towards its
+# own target word, and over a batch these pushes add up to "predicted minus observed
+# frequencies" — the same direction in every batch, so the steps add up batch after batch. The
 # context-dependent part needs $R$, $W_1$ and $W_2$ to change *together*, and each example's push on
 # them depends on its particular context, so it builds up more slowly.
 
@@ -429,7 +452,8 @@ for word in probes:
 # its* along the bottom — but not the demonstratives *this, these*, which sit just below and left
 # of the centre; and most nouns (*government, congress, people, law, peace, war*, ...) in one
 # dense cluster above and left of the centre (left part of the enlarged panel). The subject
-# pronouns *i, we, they* lie apart at the far left, low, while the object forms *them, us* sit
+# pronouns *i, we, they* lie apart at the far left, low (the grey word among them is *united*),
+# while the object forms *them, us* sit
 # at the lower edge of the noun cluster. Below the figure, the coordinates of each coloured
 # group: the numbers these sentences describe.
 
@@ -478,11 +502,13 @@ for group, nearest in language_model.nearest_in_groups(best.params, ng.words).it
     print(f"{group:>14}: " + ", ".join(f"{w} → {v}" for w, v in nearest.items()))
 
 # %% [markdown]
-# Every nearest word but one (*from → use*) belongs to the same word class as its word, often
+# Every nearest word but one (*from → use*) belongs to the same word class as its word (counting
+# the possessive *my* with the pronouns), often
 # a word outside the lists: *would → might*, *can → could*, *every → each*, *were → am*, *in →
 # within*. The class is not the whole grammatical role, though. Among the pronouns only
 # *we → they* keeps the case; *i → my* and *they → them* keep the person but not the case
-# (subject → possessive, subject → object), and *you → me* changes both. The punctuation
+# (subject → possessive, subject → object), and *you → me* changes the person (*you* is both
+# the subject and the object form, so the case may be kept). The punctuation
 # marks all have a dash or a colon as their nearest neighbour — neither is among the 100
 # words of the picture: the 32 dimensions hold groups that a 2-D projection of some words
 # cannot show. What this does not show: whether the
@@ -494,16 +520,16 @@ for group, nearest in language_model.nearest_in_groups(best.params, ng.words).it
 #
 # Pick a model size and three words; the bars show the ten most likely next words, on the
 # same probability axis for every choice. Try it: keep the context *the united states* and step
-# through the three sizes to see how sure each model is of the next word; then change *states*
-# to *war* or *people* and watch the guesses follow the context. The default view:
+# through the three sizes to see how sure each model is of the next word (after *the united
+# states* many continuations are possible, so none is sure); then change the context to *of the
+# united* or *in order to* and watch the guesses follow it. It opens on the (32, 256) model
+# after *the united states* (or, when your vocabulary lacks one of those words, on the most
+# frequent context of your data, and says so):
 
 # %%
 context, note = language_model.default_context(ng.words, ng.train_x)
 if note:
     print(note)
-fig = plots.top10_figure(language_model.top_k_words(best.params, ng.words, context, k=10), context,
-                         model=plots.model_name(best.config))
-plt.show()
 
 # %% tags=["nbval-ignore-output"]
 widgets.language_model_explorer(store, data_dir=DATA_DIR, trigram=context)

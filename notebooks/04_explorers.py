@@ -56,8 +56,10 @@ widgets.sparsity_explorer(store, beta=0.3)
 # %% [markdown]
 # ## 3. Language model: the ten most likely next words
 #
-# Keep the context *the united states* and step through the three model sizes; then change
-# *states* to *war* or *people* and watch the guesses follow the context.
+# Keep the context *the united states* and step through the three model sizes: after it many
+# continuations are possible, and no model gives any word more than 0.3. Then change the context
+# to *of the united* (*states* gets 0.97 from the D=32 model) or *in order to* (verbs: *be*,
+# *make*, *provide*) and watch the guesses follow it.
 
 # %% tags=["nbval-ignore-output"]
 widgets.language_model_explorer(store)

@@ -156,3 +156,35 @@ def test_real_runs_in_worker_processes_report_their_epochs(shown, tmp_path):
     assert all(r is not None for r in results)
     assert any(": epoch " in t and " of ≤40" in t for t in shown.texts if "now: " in t), shown.texts
     assert progress_threads() == []
+
+
+def test_the_estimate_counts_the_epoch_cap_when_validation_is_a_random_split(monkeypatch, tmp_path):
+    """With recording ids the shipped twin's epoch count is the guide; split at random (a course
+    file), validation leaks and runs go on to the cap, so the estimate counts the cap."""
+    import warnings
+    from dataclasses import replace
+
+    import h5py
+
+    from mpcore import data
+    from mpcore.store import Store, shipped_dir
+
+    monkeypatch.setattr(runner, "_typical_step", lambda step, dtype, fpu: 1.0)  # seconds per step
+    cfg = E.sequence_config("gru", 0.03, 0)
+    twin = Store(shipped_dir(), read_only_roots=[]).get(cfg)
+
+    def steps_per_epoch(act):
+        return -(-len(act.train_x) // cfg.sgd.batch_size) + (len(act.val_x) + 512) / cfg.sgd.batch_size / 3
+
+    by_recording = E.PARTS["sequence"].load(None)
+    assert runner.measured_seconds(cfg) == pytest.approx(steps_per_epoch(by_recording) * twin.metrics["epochs"])
+    assert twin.metrics["epochs"] < cfg.sgd.epochs
+    with h5py.File(data.default_path(data.ACTIVITY_FILE)) as src, h5py.File(tmp_path / data.ACTIVITY_FILE, "w") as dst:
+        for key in ("trX", "trY", "tstX", "tstY"):  # the course's schema: no recording ids
+            dst.create_dataset(key, data=src[key][:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the random split's warning
+        at_random = E.PARTS["sequence"].load(tmp_path)
+        seconds = runner.measured_seconds(replace(cfg, data_dir=tmp_path))
+    assert at_random.val_split == "random"
+    assert seconds == pytest.approx(steps_per_epoch(at_random) * cfg.sgd.epochs)

@@ -397,3 +397,24 @@ def test_standardizer_warns_about_a_constant_channel_and_never_makes_nan():
     Z = (X - mu) / sd
     assert np.isfinite(Z).all() and np.all(Z[:, :, 1] == 0) and sd[1] == 1.0
     np.testing.assert_allclose(Z[:, :, [0, 2]].std(axis=(0, 1)), 1.0)
+
+
+def test_notebook_3_chooses_the_light_protocol_only_when_the_full_one_is_too_long(monkeypatch, tmp_path):
+    from mpcore.store import Store
+
+    asked = []
+
+    def minutes(cfgs, store, jobs):
+        asked.append((len(cfgs), store, jobs))
+        return minutes.value
+
+    monkeypatch.setattr(study, "expected_minutes", minutes)
+    assert study.sequence_protocol(Store()) == ("full", 0.0)  # the bundled data: every run ships, nothing asked
+    assert asked == []
+    empty = Store(tmp_path / "store", read_only_roots=[])
+    minutes.value = study.LIGHT_PROTOCOL_MINUTES + 1
+    assert study.sequence_protocol(empty) == ("light", minutes.value)
+    minutes.value = study.LIGHT_PROTOCOL_MINUTES
+    assert study.sequence_protocol(empty) == ("full", minutes.value)
+    # the whole protocol is estimated, runs already trained included (store None): a rerun decides the same way
+    assert asked == [(len(study.sequence_configs()), None, 2)] * 2
