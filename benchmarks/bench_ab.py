@@ -41,8 +41,12 @@ import threadpoolctl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mpcore import cells, data, fpu  # noqa: E402
-from mpcore import experiments as E  # noqa: E402
+from mpcore import (  # noqa: E402
+    cells,
+    data,
+    experiments,  # noqa: E402
+    fpu,
+)
 
 MODELS = ("autoencoder", "language_model", "sequence")
 
@@ -68,17 +72,17 @@ def workloads(names) -> dict:
     out = {}
     for name in names:
         if name == "autoencoder":
-            cfg = E.AutoencoderConfig()
-            X, _ = E.autoencoder_inputs(zca_epsilon=cfg.zca_epsilon)
+            cfg = experiments.AutoencoderConfig()
+            X, _ = experiments.autoencoder_inputs(zca_epsilon=cfg.zca_epsilon)
             p = autoencoder.init_params(X.shape[1], cfg.n_hidden, rng)
             out[name] = ("autoencoder", np.float64, p, (X,), dict(lam=cfg.lam, beta=cfg.beta, rho=cfg.rho))
         elif name == "language_model":
-            cfg, ng = E.LanguageModelConfig(), data.load_ngrams()
+            cfg, ng = experiments.LanguageModelConfig(), data.load_ngrams()
             p = language_model.init_params(ng.n_words, cfg.D, cfg.P, rng, dtype=np.float32)
             n = cfg.sgd.batch_size
             out[name] = ("language_model", np.float32, p, (ng.train_x[:n], ng.train_y[:n]), {})
         else:
-            act, cfg = data.load_activity(), E.SequenceConfig()
+            act, cfg = data.load_activity(), experiments.SequenceConfig()
             mu, sd = act.train_x.mean(axis=(0, 1)), act.train_x.std(axis=(0, 1))
             n = cfg.sgd.batch_size
             X, y = ((act.train_x[:n] - mu) / sd).astype(np.float32), act.train_y[:n]

@@ -29,8 +29,11 @@ import threadpoolctl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mpcore import data, fpu  # noqa: E402
-from mpcore import experiments as E  # noqa: E402
+from mpcore import (  # noqa: E402
+    data,
+    experiments,  # noqa: E402
+    fpu,
+)
 from mpcore.models import sequence  # noqa: E402
 
 
@@ -51,7 +54,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15)
     args = parser.parse_args(argv)
-    cfg, act = E.SequenceConfig(), data.load_activity()
+    cfg, act = experiments.SequenceConfig(), data.load_activity()
     N, H, G = cfg.sgd.batch_size, cfg.n_hidden, 4
     T = act.train_x.shape[1]
     mu, sd = act.train_x.mean(axis=(0, 1)), act.train_x.std(axis=(0, 1))

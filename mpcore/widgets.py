@@ -178,7 +178,7 @@ def _autoencoder_grid_explorer(title, sliders: dict, store, data_dir, config, op
     feature grid and the cost curve. Each point is the study's run
     (:func:`study.autoencoder_grid_config`: λ = 3e-4 starts from λ = 1e-4's weights)."""
     store = _store(store)
-    main = experiments.AutoencoderConfig()
+    main = experiments.MAIN_AUTOENCODER
     start = {field: getattr(main, field) if opening.get(field) is None else opening[field] for field in sliders}
     for field, (label, values) in sliders.items():
         if start[field] not in values:

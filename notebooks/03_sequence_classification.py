@@ -370,8 +370,9 @@ for r in first_runs:
 #
 # On your own course files that is 27 runs to train (the first look's three among them). When
 # all 27 would take more than 30 minutes on this machine (estimated below from a timed training
-# step before anything more starts), the notebook switches to a lighter protocol and says so: η is chosen on seed 0 alone (9 runs), then seeds 1 and 2 are trained at
-# the chosen η only (6 more). The choice then rests on one run per η instead of the mean of
+# step before anything more starts), the notebook switches to a lighter protocol and says so:
+# η is chosen on seed 0 alone (9 runs), then seeds 1 and 2 are trained at the chosen η only (6
+# more). The choice then rests on one run per η instead of the mean of
 # three, so a close call between two η can go the other way; the reported test accuracies are
 # still three seeds at the chosen η.
 

@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mpcore import experiments as E
+from mpcore import experiments
 from mpcore import store as S
 from mpcore.train import SGDConfig
 
@@ -30,14 +30,14 @@ def new_config(old: dict):
     sgd = {k: d.pop(k) for k in SGD_FIELDS if k in d}
     if old["part"] == "autoencoder":
         sgd["patience"] = sgd["epochs"]  # format 2 ran its SGD without early stopping
-    return E.config_from_dict({**d, "part": old["part"], "sgd": SGDConfig(**sgd, seed=d["seed"])})
+    return experiments.config_from_dict({**d, "part": old["part"], "sgd": SGDConfig(**sgd, seed=d["seed"])})
 
 
 def migrate(root: Path) -> list[tuple[Path, Path]]:
     """Rewrite every format-2 entry under ``root`` that format 3 can read; returns the
     (old json, new json) pairs."""
     moved = []
-    for part in E.PARTS:
+    for part in experiments.PARTS:
         for js in sorted((root / part).glob("*.json")):
             meta = json.loads(js.read_text())
             if meta.get("format") != 2 or (part == "sequence" and "average" not in meta["config"]):

@@ -102,10 +102,9 @@ class ThreadProbeStore:
 
 def test_parallel_jobs_train_on_one_blas_thread_each():
     """(BLAS threads x parallel jobs) <= cores: under --jobs 2 every training step sees one thread."""
-    from mpcore import experiments as E
-    from mpcore import study
+    from mpcore import experiments, study
 
-    cfgs = [E.sequence_config("rnn", lr, 0) for lr in study.SEQ_LR_GRID] * 2
+    cfgs = [experiments.sequence_config("rnn", lr, 0) for lr in study.SEQ_LR_GRID] * 2
     results = runner.run_all(cfgs, ThreadProbeStore(), jobs=2, progress=False)
     assert len({r.metrics["pid"] for r in results} - {os.getpid()}) >= 1  # really in worker processes
     assert all(r.metrics["outside"] == 2 and r.metrics["blas_threads"] == [1, 1] for r in results)

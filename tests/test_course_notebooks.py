@@ -76,10 +76,10 @@ def test_a_walkthrough_runs_on_course_files_unlike_the_bundled_data(name, course
 
 
 def test_data_dir_may_be_a_path_or_a_str_and_is_one_setting(tmp_path):
-    from mpcore import experiments as E
+    from mpcore import experiments
     from mpcore.store import config_json, config_key
 
-    for make in (E.AutoencoderConfig, E.LanguageModelConfig, E.SequenceConfig):
+    for make in (experiments.AutoencoderConfig, experiments.LanguageModelConfig, experiments.SequenceConfig):
         as_path, as_str = make(data_dir=Path("course")), make(data_dir="course")
         assert as_path == as_str and as_path.data_dir == "course" and config_json(as_path)["data_dir"] == "course"
         assert config_key(as_path, "f") == config_key(as_str, "f")

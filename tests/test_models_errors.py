@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from mpcore import experiments as E
-from mpcore import metrics
+from mpcore import experiments, metrics
 from mpcore.models import autoencoder, language_model, sequence
 from mpcore.train import SGDConfig
 
@@ -132,12 +131,17 @@ def test_sgd_config_errors(kw, msg):
 
 
 @pytest.mark.parametrize("make, msg", [
-    (lambda: E.SequenceConfig(n_hidden=0), "n_hidden"), (lambda: E.SequenceConfig(n_hidden=-3), "n_hidden"),
-    (lambda: E.SequenceConfig(mlp=(64, 0)), "mlp layer size"), (lambda: E.SequenceConfig(cell="lstm2"), "unknown cell"),
-    (lambda: E.SequenceConfig(n_train=0), "n_train"), (lambda: E.LanguageModelConfig(D=0), "D"),
-    (lambda: E.LanguageModelConfig(P=-1), "P"), (lambda: E.AutoencoderConfig(n_hidden=0), "n_hidden"),
-    (lambda: E.AutoencoderConfig(maxiter=0), "maxiter"), (lambda: E.AutoencoderConfig(sgd=0.1), "SGDConfig"),
-    (lambda: E.SequenceConfig(dtype="float16"), "dtype"), (lambda: E.SequenceConfig(seed=1.5), "seed"),
+    (lambda: experiments.SequenceConfig(n_hidden=0), "n_hidden"),
+    (lambda: experiments.SequenceConfig(n_hidden=-3), "n_hidden"),
+    (lambda: experiments.SequenceConfig(mlp=(64, 0)), "mlp layer size"),
+    (lambda: experiments.SequenceConfig(cell="lstm2"), "unknown cell"),
+    (lambda: experiments.SequenceConfig(n_train=0), "n_train"), (lambda: experiments.LanguageModelConfig(D=0), "D"),
+    (lambda: experiments.LanguageModelConfig(P=-1), "P"),
+    (lambda: experiments.AutoencoderConfig(n_hidden=0), "n_hidden"),
+    (lambda: experiments.AutoencoderConfig(maxiter=0), "maxiter"),
+    (lambda: experiments.AutoencoderConfig(sgd=0.1), "SGDConfig"),
+    (lambda: experiments.SequenceConfig(dtype="float16"), "dtype"),
+    (lambda: experiments.SequenceConfig(seed=1.5), "seed"),
 ])
 def test_experiment_configs_validate_on_construction(make, msg):
     with pytest.raises(ValueError, match=msg):

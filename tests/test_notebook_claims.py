@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mpcore import experiments as E
-from mpcore import study
+from mpcore import experiments, study
 from mpcore.store import Store, shipped_dir
 
 
@@ -28,7 +27,7 @@ def _get(store, config):
 
 
 def test_notebook_1_section_7_sparsity_grid(shipped):
-    grid = {(b, r): _get(shipped, E.AutoencoderConfig(beta=b, rho=r)).metrics
+    grid = {(b, r): _get(shipped, experiments.AutoencoderConfig(beta=b, rho=r)).metrics
             for b in study.AE_GRID_BETA for r in study.AE_GRID_RHO}
     low, mid, high = study.AE_GRID_RHO
     for b in study.AE_GRID_BETA:
@@ -103,7 +102,7 @@ def test_notebook_2_section_3_early_stopping(shipped):
     assert len(data.load_ngrams().train_x) == 242_304
     curves = {}
     for D, P in study.LM_SIZES:
-        h = _get(shipped, E.language_model_config(D, P, 0)).history
+        h = _get(shipped, experiments.language_model_config(D, P, 0)).history
         val, train = np.asarray(h["val_loss"]), np.asarray(h["train_loss"])
         curves[(D, P)] = train[-11] - train[-1]
         # "over the last ten epochs each flattens — it moves by 0.03 or less"
@@ -122,7 +121,7 @@ def test_notebook_2_section_5_word_groups(shipped):
     from mpcore import data, plots
     from mpcore.models import language_model as lm
 
-    params = _get(shipped, E.language_model_config(32, 256, 0)).params
+    params = _get(shipped, experiments.language_model_config(32, 256, 0)).params
     ng = data.load_ngrams()
     words = ng.words
     counts = np.bincount(np.concatenate([ng.train_x.ravel(), ng.train_y]), minlength=ng.n_words)
@@ -220,7 +219,7 @@ def test_notebook_2_section_4_predictions(shipped):
     from mpcore import data, plots
     from mpcore.models import language_model
 
-    best = _get(shipped, E.language_model_config(32, 256, 0))
+    best = _get(shipped, experiments.language_model_config(32, 256, 0))
     ng = data.load_ngrams()
     picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
     fig = plots.next_word_figure(best, ng.words, ng.test_x[picks], ng.test_y[picks])
@@ -252,7 +251,7 @@ def ae(shipped):
                      for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
         out[name + "_random"] = {h: _get(shipped, study.autoencoder_random_start_config(h, 3e-4, zca_epsilon=zca))
                                  for h in study.AE_GRID_HIDDEN}
-        X, X_held = E.autoencoder_inputs(None, zca, 0)
+        X, X_held = experiments.autoencoder_inputs(None, zca, 0)
         m = X.mean(axis=0)
         out[name + "_X"] = X
         out[name + "_base"] = (np.mean((X - m) ** 2), np.mean((X_held - m) ** 2))
@@ -416,7 +415,7 @@ def test_notebook_4_section_1_autoencoder_explorer(ae):
 
 
 def test_notebook_4_section_2_sparsity_explorer(shipped):
-    grid = {(b, r): _get(shipped, E.AutoencoderConfig(beta=b, rho=r)).metrics
+    grid = {(b, r): _get(shipped, experiments.AutoencoderConfig(beta=b, rho=r)).metrics
             for b in study.AE_GRID_BETA for r in study.AE_GRID_RHO}
     # "lower β from 3 to 0.3 and watch the mean activation double (0.011 → 0.020)"
     assert [round(grid[(b, 0.01)]["mean_activation"], 3) for b in (3.0, 0.3, 10.0)] == [0.011, 0.020, 0.010]
@@ -448,7 +447,7 @@ def test_notebook_3_section_5_rnn_fails_to_fit(median):
 
 @pytest.fixture(scope="module")
 def gradients(median):
-    return {c: E.gradients_at_init_and_trained(r, per_class=40) for c, r in median.items()}
+    return {c: experiments.gradients_at_init_and_trained(r, per_class=40) for c, r in median.items()}
 
 
 def _median_profile(g, when, state="h"):
@@ -459,7 +458,7 @@ def test_notebook_3_section_7_gradient_at_init_and_after_training(median, gradie
     from mpcore import cells
     from mpcore.models import sequence
 
-    act = E.PARTS["sequence"].load(None)
+    act = experiments.PARTS["sequence"].load(None)
     assert len(gradients["rnn"]["y"]) == 240 and np.bincount(gradients["rnn"]["y"]).tolist() == [40] * 6
     m = {(c, w, s): _median_profile(g, w, s) for c, g in gradients.items() for w in ("init", "trained")
          for s in ("h", "c") if s in g[w]}
@@ -476,9 +475,10 @@ def test_notebook_3_section_7_gradient_at_init_and_after_training(median, gradie
     assert all(np.all(np.diff(v) > 0) for (c, w, s), v in m.items() if w == "init")  # "fades going back"
     # "its gates start near σ(0) = 0.5 — on these windows they average 0.50"
     r = median["gru"]
-    data_g = E.PARTS["sequence"].load(None, seed=r.config.seed)
-    mu, sd = E.standardizer(data_g)
-    X = ((data_g.test_x[E.balanced_sample(data_g.test_y, 40)] - mu) / sd).astype(np.float32).astype(np.float64)
+    data_g = experiments.PARTS["sequence"].load(None, seed=r.config.seed)
+    mu, sd = experiments.standardizer(data_g)
+    windows = data_g.test_x[experiments.balanced_sample(data_g.test_y, 40)]
+    X = ((windows - mu) / sd).astype(np.float32).astype(np.float64)
     p0 = {k: v.astype(np.float64) for k, v in sequence.init_params(
         "gru", 3, 128, 6, np.random.default_rng(r.config.seed), dtype=np.float32).items()}
     h, z = np.zeros((len(X), 128)), []
@@ -520,9 +520,10 @@ def test_notebook_3_section_7_gradient_at_init_and_after_training(median, gradie
 
     # the forget gates of the median LSTM on the same windows, before and after training
     r = median["lstm"]
-    data_l = E.PARTS["sequence"].load(None, seed=r.config.seed)
-    mu, sd = E.standardizer(data_l)
-    X = ((data_l.test_x[E.balanced_sample(data_l.test_y, 40)] - mu) / sd).astype(np.float32).astype(np.float64)
+    data_l = experiments.PARTS["sequence"].load(None, seed=r.config.seed)
+    mu, sd = experiments.standardizer(data_l)
+    windows = data_l.test_x[experiments.balanced_sample(data_l.test_y, 40)]
+    X = ((windows - mu) / sd).astype(np.float32).astype(np.float64)
     initial = sequence.init_params("lstm", 3, 128, 6, np.random.default_rng(r.config.seed), dtype=np.float32)
     stats = {}
     for when, params in (("init", initial), ("trained", r.params)):
@@ -596,8 +597,8 @@ def test_notebook_3_section_4_over_confidence(shipped):
     for c, s in by_cell.items():
         rows = []
         for r in s["seeds"]:
-            d = E.PARTS["sequence"].load(None, seed=r.config.seed)
-            mu, sd = E.standardizer(d)
+            d = experiments.PARTS["sequence"].load(None, seed=r.config.seed)
+            mu, sd = experiments.standardizer(d)
             proba = sequence.predict_proba(r.params, ((d.test_x - mu) / sd).astype(np.float32), cell=c)
             right = proba.argmax(1) == d.test_y
             ce = -np.log(proba[np.arange(len(proba)), d.test_y])
@@ -616,7 +617,7 @@ def test_notebook_3_section_4_over_confidence(shipped):
 
 
 def test_notebook_3_section_1_data_units_and_split():
-    act = E.PARTS["sequence"].load(None)
+    act = experiments.PARTS["sequence"].load(None)
     # "The bundled recordings are in units of g: at rest the three channels together measure gravity, about 1 g"
     assert round(float(np.median(np.linalg.norm(act.train_x, axis=2))), 2) == 1.07
     assert act.val_split == "by recording" and act.train_x.shape[1] == 150
@@ -624,7 +625,8 @@ def test_notebook_3_section_1_data_units_and_split():
 
 def test_notebook_3_section_3_first_look(shipped):
     """"At this one η and seed the GRU leads the LSTM on validation, and both lead the vanilla RNN."""
-    first = {c: shipped.get(E.sequence_config(c, study.SEQ_LR_GRID[1], study.SEQ_SEEDS[0])) for c in study.SEQ_CELLS}
+    first = {c: shipped.get(experiments.sequence_config(c, study.SEQ_LR_GRID[1], study.SEQ_SEEDS[0]))
+             for c in study.SEQ_CELLS}
     val = {c: r.metrics["val_accuracy"] for c, r in first.items()}
     assert study.SEQ_LR_GRID[1] == 0.03 and val["gru"] > val["lstm"] > val["rnn"]
 
@@ -636,7 +638,7 @@ def test_notebook_3_section_3_validation_by_person(shipped):
     split = json.loads((shipped_dir() / "sequence_person_split.json").read_text())
     # the stored recording-split rows are the shipped seed-0 runs
     for row in split["by_recording"]:
-        r = shipped.get(E.sequence_config(row["cell"], row["lr"], 0))
+        r = shipped.get(experiments.sequence_config(row["cell"], row["lr"], 0))
         m = r.metrics
         assert (row["val_accuracy"], row["test_accuracy"]) == (m["val_accuracy"], m["test_accuracy"])
     kinds = ("by_person", "by_recording")
@@ -658,7 +660,7 @@ def test_notebook_2_and_4_explorer_contexts(shipped):
     from mpcore.models import language_model
 
     words = data.load_ngrams().words
-    models = {size: shipped.get(E.language_model_config(*size)) for size in study.LM_SIZES}
+    models = {size: shipped.get(experiments.language_model_config(*size)) for size in study.LM_SIZES}
     for r in models.values():
         top = language_model.top_k_words(r.params, words, ["the", "united", "states"], k=1)[0][1]
         assert top < 0.3
@@ -684,7 +686,7 @@ def test_notebook_3_sections_3_and_4_margins(shipped):
     assert (round(gaps.min() * 100), round(gaps.max() * 100)) == (14, 27)
     gru = {lr: np.mean([r.metrics["test_accuracy"] for r in rs]) for lr, rs in by_cell["gru"]["runs"].items()}
     assert (round((gru[0.03] - gru[0.01]) * 100), round((gru[0.03] - gru[0.1]) * 100)) == (4, 3)
-    acc = shipped.get(E.sequence_config("rnn", 0.1, 0)).history["val_acc"]
+    acc = shipped.get(experiments.sequence_config("rnn", 0.1, 0)).history["val_acc"]
     assert [round(a, 2) for a in acc] == [0.33, 0.17] + [0.15] * 9
     split = json.loads((shipped_dir() / "sequence_person_split.json").read_text())
     above = [p["val_accuracy"] > r["val_accuracy"] for p, r in zip(split["by_person"], split["by_recording"])]

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
-from mpcore import plots  # noqa: E402
+from mpcore import experiments, plots  # noqa: E402
 from mpcore.models import language_model  # noqa: E402
 
 
@@ -126,7 +126,8 @@ def test_embedding_map_zoom_panel_keeps_one_scale():
 def _small_result(V=30, D=4, P=8, seed=5):
     rng = np.random.default_rng(seed)
     params = {k: v * 300 for k, v in language_model.init_params(V, D, P, rng).items()}
-    return SimpleNamespace(params=params, config=SimpleNamespace(D=D, P=P, seed=seed)), [f"w{i}" for i in range(V)]
+    config = experiments.language_model_config(D, P, seed=seed)
+    return SimpleNamespace(params=params, config=config), [f"w{i}" for i in range(V)]
 
 
 def _bars(ax):

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mpcore import experiments as E
-from mpcore import runner
+from mpcore import experiments, runner
 from mpcore.store import Result
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -75,7 +74,7 @@ class EpochStore:
 
 
 def configs(n):
-    return [E.sequence_config("gru", 0.01 * (k + 1), 0) for k in range(n)]
+    return [experiments.sequence_config("gru", 0.01 * (k + 1), 0) for k in range(n)]
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -132,12 +131,12 @@ def test_outside_a_notebook_the_line_is_printed_when_a_run_finishes(monkeypatch,
 
 
 def test_a_run_reports_its_epoch_or_its_convergence_rule(tmp_path):
-    cfg = E.sequence_config("lstm", 0.01, 1)
+    cfg = experiments.sequence_config("lstm", 0.01, 1)
     report = runner.RunProgress(tmp_path, 4, cfg)
     assert (tmp_path / "4.txt").read_text(encoding="utf-8") == "LSTM, η=0.01, seed 1: starting"
     report(12, 50)
     assert (tmp_path / "4.txt").read_text(encoding="utf-8") == "LSTM, η=0.01, seed 1: epoch 12 of ≤50"
-    ae = runner.RunProgress(tmp_path, 5, E.AutoencoderConfig(solver="lbfgs"))
+    ae = runner.RunProgress(tmp_path, 5, experiments.AutoencoderConfig(solver="lbfgs"))
     ae(140, 3000, note="fall over 20 it 3.1e-3 → stops < 1e-4")
     text = (tmp_path / "5.txt").read_text(encoding="utf-8")
     assert text.endswith(": iteration 140, fall over 20 it 3.1e-3 → stops < 1e-4") and "3000" not in text
@@ -150,7 +149,7 @@ def test_real_runs_in_worker_processes_report_their_epochs(shown, tmp_path):
     from mpcore.store import Store
 
     data_dir = str(write_course_dir(tmp_path / "data", np.random.default_rng(0)))
-    cfgs = [E.sequence_config(cell, 0.05, 0, n_hidden=4, mlp=(3,), epochs=40, patience=40, data_dir=data_dir)
+    cfgs = [experiments.sequence_config(cell, 0.05, 0, n_hidden=4, mlp=(3,), epochs=40, patience=40, data_dir=data_dir)
             for cell in ("rnn", "gru")]
     results = runner.run_all(cfgs, Store(tmp_path / "store"), jobs=2, notebook=True)
     assert all(r is not None for r in results)
@@ -170,13 +169,13 @@ def test_the_estimate_counts_the_epoch_cap_when_validation_is_a_random_split(mon
     from mpcore.store import Store, shipped_dir
 
     monkeypatch.setattr(runner, "_typical_step", lambda step, dtype, fpu: 1.0)  # seconds per step
-    cfg = E.sequence_config("gru", 0.03, 0)
+    cfg = experiments.sequence_config("gru", 0.03, 0)
     twin = Store(shipped_dir(), read_only_roots=[]).get(cfg)
 
     def steps_per_epoch(act):
         return -(-len(act.train_x) // cfg.sgd.batch_size) + (len(act.val_x) + 512) / cfg.sgd.batch_size / 3
 
-    by_recording = E.PARTS["sequence"].load(None)
+    by_recording = experiments.PARTS["sequence"].load(None)
     assert runner.measured_seconds(cfg) == pytest.approx(steps_per_epoch(by_recording) * twin.metrics["epochs"])
     assert twin.metrics["epochs"] < cfg.sgd.epochs
     with h5py.File(data.default_path(data.ACTIVITY_FILE)) as src, h5py.File(tmp_path / data.ACTIVITY_FILE, "w") as dst:
@@ -184,7 +183,7 @@ def test_the_estimate_counts_the_epoch_cap_when_validation_is_a_random_split(mon
             dst.create_dataset(key, data=src[key][:])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the random split's warning
-        at_random = E.PARTS["sequence"].load(tmp_path)
+        at_random = experiments.PARTS["sequence"].load(tmp_path)
         seconds = runner.measured_seconds(replace(cfg, data_dir=tmp_path))
     assert at_random.val_split == "random"
     assert seconds == pytest.approx(steps_per_epoch(at_random) * cfg.sgd.epochs)

@@ -8,8 +8,15 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mpcore import data, metrics, plots, report, runner, study  # noqa: E402
-from mpcore import experiments as E  # noqa: E402
+from mpcore import (  # noqa: E402
+    data,
+    experiments,  # noqa: E402
+    metrics,
+    plots,
+    report,
+    runner,
+    study,
+)
 from mpcore.store import Result  # noqa: E402
 from mpcore.train import History, lbfgs  # noqa: E402
 
@@ -200,15 +207,17 @@ def test_warm_start_starts_from_the_smaller_lambdas_run_in_the_given_store(tmp_p
 
     dd = str(write_course_dir(tmp_path / "course", np.random.default_rng(0)))
     store = Store(tmp_path / "store", read_only_roots=[])
-    cfg = E.AutoencoderConfig(n_hidden=4, lam=3e-3, warm_start_lam=1e-4, grad_tol=1e-9, maxiter=5, data_dir=dd)
+    cfg = experiments.AutoencoderConfig(n_hidden=4, lam=3e-3, warm_start_lam=1e-4, grad_tol=1e-9, maxiter=5,
+                                        data_dir=dd)
     base_cfg = cfg.warm_start_config()
     assert (base_cfg.lam, base_cfg.warm_start_lam, base_cfg.grad_tol) == (1e-4, None, None)
-    result = store.get_or_run(cfg, lambda c, progress: E.run(c, progress=progress, store=store), progress=False)
+    result = store.get_or_run(cfg, lambda c, progress: experiments.run(c, progress=progress, store=store),
+                              progress=False)
     base = store.get(base_cfg)  # the start was trained into the same store
     assert base is not None and result.config == cfg
     from mpcore.models import autoencoder
 
-    X, _ = E.autoencoder_inputs(dd, cfg.zca_epsilon, cfg.seed)
+    X, _ = experiments.autoencoder_inputs(dd, cfg.zca_epsilon, cfg.seed)
     start_cost = autoencoder.loss_and_grads(base.params, X, lam=cfg.lam, beta=cfg.beta, rho=cfg.rho)[0]
     assert result.history["train_loss"][0] <= start_cost  # L-BFGS went on from there, not from random weights
     assert len(result.history["monitor"]["sparsity"]) == len(result.history["train_loss"])
@@ -217,7 +226,7 @@ def test_warm_start_starts_from_the_smaller_lambdas_run_in_the_given_store(tmp_p
 def test_study_grid_configs():
     grid = study.autoencoder_grid_config(64, 3e-4, zca_epsilon=None)
     assert (grid.warm_start_lam, grid.grad_tol, grid.zca_epsilon) == (1e-4, study.AE_GRAD_TOL, None)
-    assert study.autoencoder_grid_config(64, 1e-4) == E.AutoencoderConfig()
+    assert study.autoencoder_grid_config(64, 1e-4) == experiments.AutoencoderConfig()
     cold = study.autoencoder_random_start_config(16, 3e-4)
     assert cold.warm_start_lam is None and cold.grad_tol == study.AE_GRAD_TOL
     sgd = study.autoencoder_course_sgd_config()
@@ -235,7 +244,7 @@ def test_study_grid_configs():
 
 
 def fake(cell, lr, seed, val, test, val_loss=1.0):
-    cfg = E.sequence_config(cell, lr, seed)
+    cfg = experiments.sequence_config(cell, lr, seed)
     h = History(train_loss=[1.0], val_loss=[val_loss], val_acc=[val], best_epoch=0, stopped="early stopping").as_dict()
     m = {"val_accuracy": val, "test_accuracy": test, "train_accuracy": 0.9, "epochs": 1, "n_params": 10,
          "seconds_per_epoch": 1.0, "test_cross_entropy": 2 * test}
@@ -272,7 +281,7 @@ def test_median_result_and_sequence_summary():
 
 
 def test_epoch_cap_report_reads_the_stored_history():
-    cfg = E.sequence_config("lstm", 0.1, 0, epochs=14, patience=4)
+    cfg = experiments.sequence_config("lstm", 0.1, 0, epochs=14, patience=4)
     acc = [0.5, 0.6, 0.62, 0.61, 0.6, 0.63, 0.64, 0.6, 0.62, 0.66, 0.65, 0.64, 0.67, 0.6]
     capped = Result(cfg, {}, History(train_loss=[1.0] * 14, val_acc=acc, best_epoch=12,
                                      stopped="max epochs").as_dict(), {}, 1.0)
@@ -291,9 +300,9 @@ def test_epoch_cap_report_reads_the_stored_history():
 
 def test_balanced_sample_takes_as_many_of_every_class():
     y = np.array([0] * 10 + [1] * 3 + [2] * 7)
-    idx = E.balanced_sample(y, 5, seed=0)
+    idx = experiments.balanced_sample(y, 5, seed=0)
     assert np.bincount(y[idx]).tolist() == [5, 3, 5] and len(set(idx)) == len(idx)
-    np.testing.assert_array_equal(idx, E.balanced_sample(y, 5, seed=0))
+    np.testing.assert_array_equal(idx, experiments.balanced_sample(y, 5, seed=0))
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "mgu"])
@@ -305,7 +314,7 @@ def test_state_gradients_match_the_model_and_finite_differences(cell):
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(5, 7, 3)), rng.integers(0, 4, 5)
     p = sequence.init_params(cell, 3, 6, 4, rng, mlp=(5,))
-    g = E.state_gradients(p, X, y, cell=cell)
+    g = experiments.state_gradients(p, X, y, cell=cell)
     np.testing.assert_allclose(g["h"].mean(axis=0), sequence.hidden_gradient_norms(p, X, y, cell=cell), rtol=1e-12)
     assert ("c" in g) == (cell == "lstm")
     if cell != "lstm":
@@ -341,7 +350,7 @@ def test_gradient_norm_figure_spans_every_value_and_reports_zeros():
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), g)
 
 
-@pytest.mark.parametrize("part", list(E.PARTS))
+@pytest.mark.parametrize("part", list(experiments.PARTS))
 def test_each_run_reports_exactly_its_parts_metrics(tmp_path, part):
     """``metric_names`` is what the store checks entries against: it must match what runs report."""
     import sys
@@ -351,10 +360,11 @@ def test_each_run_reports_exactly_its_parts_metrics(tmp_path, part):
     from course_files import write_course_dir
 
     dd = str(write_course_dir(tmp_path, np.random.default_rng(0)))
-    cfg = {"autoencoder": lambda: E.AutoencoderConfig(n_hidden=4, maxiter=3, data_dir=dd),
-           "language_model": lambda: E.language_model_config(4, 8, epochs=1, data_dir=dd),
-           "sequence": lambda: E.sequence_config("mgu", 0.1, 0, n_hidden=4, mlp=(3,), epochs=1, data_dir=dd)}[part]()
-    result = E.run(cfg, progress=False)
+    cfg = {"autoencoder": lambda: experiments.AutoencoderConfig(n_hidden=4, maxiter=3, data_dir=dd),
+           "language_model": lambda: experiments.language_model_config(4, 8, epochs=1, data_dir=dd),
+           "sequence": lambda: experiments.sequence_config("mgu", 0.1, 0, n_hidden=4, mlp=(3,), epochs=1,
+                                                           data_dir=dd)}[part]()
+    result = experiments.run(cfg, progress=False)
     assert sorted(result.metrics) == sorted(cfg.metric_names)
     assert result.config == cfg
 
@@ -368,7 +378,7 @@ def test_top10_is_not_reported_for_a_vocabulary_of_ten_words_or_fewer(tmp_path):
 
     dd = str(write_course_dir(tmp_path, np.random.default_rng(0), vocab=9))
     D, P = study.LM_SIZES[0]
-    small = E.run(E.language_model_config(D, P, epochs=1, data_dir=dd), progress=False)
+    small = experiments.run(experiments.language_model_config(D, P, epochs=1, data_dir=dd), progress=False)
     assert small.metrics["test_top10"] is None and 0 < small.metrics["test_top1"] < 1
     row = next(line for line in report.summary_markdown(study.build_summary([small], data_dir=dd)).splitlines()
                if line.startswith(f"| {D} | {P} |"))
@@ -379,7 +389,7 @@ def test_estimate_of_the_time_left_uses_each_parts_mean():
     seq = [fake("gru", 0.1, s, 0.5, 0.5) for s in range(2)]
     for r, t in zip(seq, (100.0, 200.0)):
         r.wall_time = t
-    left = [E.sequence_config("lstm", 0.1, 0), E.AutoencoderConfig()]
+    left = [experiments.sequence_config("lstm", 0.1, 0), experiments.AutoencoderConfig()]
     # the sequence config: 150 s (its part's mean); the autoencoder: 150 s (no autoencoder yet: overall mean)
     assert runner.estimate_minutes_left(left, seq, jobs=2) == pytest.approx(300 / 2 / 60)
     assert runner.estimate_minutes_left(left, seq, jobs=1) == pytest.approx(300 / 60)
@@ -393,7 +403,7 @@ def test_standardizer_warns_about_a_constant_channel_and_never_makes_nan():
     X[:, :, 1] = 7.0  # a dead sensor axis
     act = ActivityData(X, np.zeros(10, int), X[:2], np.zeros(2, int), X[:2], np.zeros(2, int), ["a"])
     with pytest.warns(UserWarning, match=r"channel\(s\) \[1\] are constant"):
-        mu, sd = E.standardizer(act)
+        mu, sd = experiments.standardizer(act)
     Z = (X - mu) / sd
     assert np.isfinite(Z).all() and np.all(Z[:, :, 1] == 0) and sd[1] == 1.0
     np.testing.assert_allclose(Z[:, :, [0, 2]].std(axis=(0, 1)), 1.0)

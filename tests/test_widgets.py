@@ -19,8 +19,11 @@ import matplotlib.image  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mpcore import experiments as E  # noqa: E402
-from mpcore import study, widgets  # noqa: E402
+from mpcore import (  # noqa: E402
+    experiments,  # noqa: E402
+    study,
+    widgets,
+)
 from mpcore.store import Store  # noqa: E402
 
 
@@ -44,7 +47,7 @@ def train(ex):
 
 def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
     ex = widgets.autoencoder_explorer(store=store, maxiter=2)
-    assert ex.values() == {"lam": E.AutoencoderConfig.lam, "n_hidden": E.AutoencoderConfig.n_hidden}
+    assert ex.values() == {"lam": experiments.AutoencoderConfig.lam, "n_hidden": experiments.AutoencoderConfig.n_hidden}
     assert ex.figure is None and "not trained yet" in ex.status.value  # an empty store: nothing trained yet
     train(ex)
     before = image_data(ex.figure)
@@ -61,7 +64,7 @@ def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
     assert all(not c.continuous_update for c in ex.controls.values())  # dragging never queues work
     assert len(list((store.root / "autoencoder").glob("*.npz"))) == 3  # each point trained once, cached
     ex.controls["n_hidden"].value = 64
-    ex.controls["lam"].value = E.AutoencoderConfig.lam
+    ex.controls["lam"].value = experiments.AutoencoderConfig.lam
     assert ex.status.value == "" and ex.shown == ex.values()  # trained before: replots at once
 
 
@@ -84,9 +87,10 @@ def test_the_grid_explorers_open_where_they_are_told():
     assert ae.values() == {"lam": 3e-4, "n_hidden": 100} == ae.shown
     assert "L_hid=100, λ=0.0003" in ae.figure.axes[0].get_title()
     sp = widgets.sparsity_explorer(beta=0.3)
-    assert sp.values() == {"beta": 0.3, "rho": E.AutoencoderConfig.rho} == sp.shown
+    assert sp.values() == {"beta": 0.3, "rho": experiments.AutoencoderConfig.rho} == sp.shown
     assert "β=0.3, ρ=0.01" in sp.figure.axes[0].get_title()
-    assert widgets.sparsity_explorer().values() == {"beta": E.AutoencoderConfig.beta, "rho": E.AutoencoderConfig.rho}
+    main = experiments.MAIN_AUTOENCODER
+    assert widgets.sparsity_explorer().values() == {"beta": main.beta, "rho": main.rho}
     with pytest.raises(ValueError, match="cannot open at β = 1"):
         widgets.sparsity_explorer(beta=1.0)
 
@@ -141,7 +145,7 @@ def test_cancel_stops_training_and_keeps_the_old_figure(store, monkeypatch):
             time.sleep(0.01)
         raise AssertionError("not cancelled")
 
-    monkeypatch.setattr(widgets.E, "run", slow)
+    monkeypatch.setattr(widgets.experiments, "run", slow)
     ex.controls["n_hidden"].value = 100
     ex.train_button.click()
     time.sleep(0.3)
@@ -194,18 +198,18 @@ def test_sequence_explorer_replots(store):
     ex = widgets.sequence_explorer(store=store, lr=0.1, n_hidden=8, epochs=1, n_train=64)
     train(ex)
     loss_before = ex.figure.axes[0].lines[0].get_ydata().copy()
-    assert ex.figure.axes[0].get_title() == "GRU, η=0.1, seed 0"
+    assert ex.figure.axes[0].get_title() == "GRU, η=0.1, seed 0, 8 units"
     ex.controls["cell"].value = "rnn"
     train(ex)
-    assert ex.figure.axes[0].get_title() == "RNN, η=0.1, seed 0"
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.1, seed 0, 8 units"
     assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_before)
     ex.controls["lr"].value = 0.01
     train(ex)
-    assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 0"
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 0, 8 units"
     loss_seed0 = ex.figure.axes[0].lines[0].get_ydata().copy()
     ex.controls["seed"].value = 1
     train(ex)
-    assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 1"
+    assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 1, 8 units"
     assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_seed0)
     assert list(ex.controls["lr"].options) == list(study.SEQ_LR_GRID)
     assert list(ex.controls["seed"].options) == list(study.SEQ_SEEDS)
@@ -217,7 +221,7 @@ def test_a_failed_training_run_is_reported_and_the_controls_come_back(store, mon
     def broken(config, progress=True):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(widgets.E, "run", broken)
+    monkeypatch.setattr(widgets.experiments, "run", broken)
     ex.train_button.click()
     ex.wait(timeout=60)
     assert isinstance(ex.error, RuntimeError) and "the disk is full" in ex.status.value
