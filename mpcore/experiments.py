@@ -19,8 +19,8 @@ Training choices (course defaults unless noted, and why):
   gradient norms clipped at 5 (ours: the course does not clip; it caps the rare exploding
   steps), inputs standardised per channel with training-set statistics, LSTM forget-gate
   bias 1. Every η of
-  ``SEQ_LR_GRID`` is trained with every seed of ``SEQ_SEEDS``; η is chosen per cell by mean
-  validation accuracy (:func:`choose_lr`). Early stopping (patience 10) watches validation
+  ``study.SEQ_LR_GRID`` is trained with every seed of ``study.SEQ_SEEDS``; η is chosen per cell
+  by mean validation accuracy (:func:`mpcore.study.choose_lr`). Early stopping (patience 10) watches validation
   *accuracy*: validation is a dozen whole recordings, and its cross-entropy jumps from epoch
   to epoch with a few confident mistakes -- it hit its minimum in epoch 2 for an LSTM whose
   validation accuracy was still rising 10 epochs later. Weight averaging (``average=0.99``):

@@ -303,7 +303,7 @@ def build_summary(results, data_dir=None, chosen_lr: dict | None = None) -> dict
     """Every number the study reports, from its results (no figures).
 
     ``chosen_lr`` ({cell: η}) marks the sequence results of each cell's chosen learning rate;
-    without it, it is chosen here from the results (the same rule, :func:`experiments.choose_lr`)."""
+    without it, it is chosen here from the results (the same rule, :func:`choose_lr`)."""
     from .models import language_model
 
     summary = {"experiments": []}
