@@ -147,12 +147,12 @@ def sgd(loss_and_grads, params: dict, train: tuple, config: SGDConfig, *, valida
     """
     if not isinstance(config, SGDConfig):
         raise ValueError(f"config must be an SGDConfig, got {type(config)}")
-    train = tuple(np.asarray(a) for a in train)
+    train = tuple(np.asarray(array) for array in train)
     if not train or len(train[0]) == 0:
         raise ValueError("train data is empty: need at least one example")
-    for k, a in enumerate(train):
-        _checks.finite(f"train[{k}]", a)
-        _checks.same_length("train[0]", train[0], f"train[{k}]", a)
+    for k, array in enumerate(train):
+        _checks.finite(f"train[{k}]", array)
+        _checks.same_length("train[0]", train[0], f"train[{k}]", array)
     N = len(train[0])
     params = {k: np.array(v, copy=True) for k, v in params.items()}
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
@@ -174,7 +174,7 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
     initial = {k: v.copy() for k, v in params.items()}
     reference = None  # the loss of the very first mini-batch, at the initial weights
     rng = np.random.default_rng(config.seed)
-    a = config.average
+    a = config.average  # the averaging rate a of W̄ <- a W̄ + (1 - a) W (the docstring's a)
     averaged = {k: v.copy() for k, v in params.items()} if a is not None else params  # W̄ (or W itself)
     best, best_score, since_best = None, (-np.inf, -np.inf), 0
     hist = History()
@@ -186,7 +186,7 @@ def _sgd_loop(loss_and_grads, params, velocity, train, N, config, validate, prog
         t_epoch = time.perf_counter()
         for step, s in enumerate(range(0, N, config.batch_size)):
             idx = perm[s : s + config.batch_size]
-            loss, grads = loss_and_grads(params, *(a[idx] for a in train))
+            loss, grads = loss_and_grads(params, *(array[idx] for array in train))
             if not np.isfinite(loss):
                 raise _diverged(desc, f"the mini-batch loss became {loss} at step {step + 1} of epoch {epoch + 1}",
                                 config, best if best is not None else initial, hist)
