@@ -410,7 +410,7 @@ def measured_seconds(cfg, cache: dict | None = None) -> float:
     step, per_epoch, random_split = cache[key]
     # a random validation split shares windows' samples with training (data.load_activity warns): validation
     # accuracy keeps rising and runs go on to the epoch cap (measured on a course-sized file: see
-    # benchmarks/bench_course_notebook3.py), so the shipped runs' epoch counts do not transfer
+    # benchmarks/bench_course_notebooks.py), so the shipped runs' epoch counts do not transfer
     epochs = twin.metrics["epochs"] if twin and not random_split else cfg.sgd.epochs
     return step * per_epoch * epochs
 
