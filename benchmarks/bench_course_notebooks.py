@@ -26,6 +26,7 @@ from pathlib import Path
 import h5py
 import jupytext
 from nbclient import NotebookClient
+from results_file import RESULTS, append
 
 from mpcore.data import ACTIVITY_FILE, NGRAM_FILE, PATCH_FILE, default_path
 
@@ -74,7 +75,7 @@ def run(notebook: Path, data_dir: Path, cache: Path) -> tuple[list[dict], list[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebook", default="03", choices=("01", "02", "03"))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     notebook = next((ROOT / "notebooks").glob(f"{args.notebook}_*.py"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,9 +96,7 @@ def main() -> None:
         "min (notebook 3's targets: <= 10 and <= 30).", "",
         *([f"Errors (the notebook did not run cleanly): {'; '.join(errors)}", ""] if errors else []),
     ]
-    with open(args.out, "a") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    append(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_file import RESULTS, append
 
 from mpcore import cells, data
 from mpcore.experiments import AutoencoderConfig
@@ -149,7 +150,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="workload names (default: all)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of every case (default 3)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "RESULTS.md",
+    parser.add_argument("--out", type=Path, default=RESULTS,
                         help="markdown file for the table (default benchmarks/RESULTS.md)")
     parser.add_argument("--title", default="idle machine", help="heading of this run's table")
     args = parser.parse_args()
@@ -180,10 +181,7 @@ def main():
         ratio = f"{med[mp] / best:.2f}" if best else "n/a"
         lines.append(f"| {n} ({w['dtype'].__name__}) | {med[mp]:.2f} ({spread(mp)}) | {tcol[0]} | {tcol[1]} "
                      f"| {ratio} |")
-    table = "\n".join(lines)
-    print(table)
-    with open(args.out, "a") as f:
-        f.write(table + "\n\n")
+    append(lines + [""], args.out)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_file import RESULTS, append
 from scipy.special import expit
 
 from mpcore import layers
@@ -57,7 +58,7 @@ def cases(rng):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
@@ -76,9 +77,7 @@ def main() -> None:
              f"average {os.getloadavg()[0]:.1f}. Median of 7, one thread.", "",
              "| kernel | mpcore (µs) | library call (µs) | library / mpcore |", "|---|---|---|---|",
              *[f"| {n} | {a * 1e6:.1f} | {b * 1e6:.1f} | {b / a:.1f}x |" for n, a, b in rows], ""]
-    with open(args.out, "a") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    append(lines, args.out)
 
 
 if __name__ == "__main__":
