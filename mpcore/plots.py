@@ -15,6 +15,10 @@ from .models import autoencoder
 # -- Shared by every part ------------------------------------------------------------------------
 
 
+#: Line styles for curves told apart by colour, so that they differ without colour too.
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
 def notebook_style():
     """The notebooks' display defaults, set in one place: 8 x 5 inch figures, and numpy arrays
     printed with 4 decimals and no scientific notation."""
@@ -70,7 +74,8 @@ def variance_spectrum(patches: dict, title: str = "Variance along each principal
         X = X - X.mean(axis=0)
         s = np.linalg.eigvalsh(X.T @ X / len(X))[::-1]
         s = s / s[0]
-        ax.semilogy(np.arange(1, len(s) + 1), np.where(s > 0, s, np.nan), ["-", "--", ":", "-."][k % 4], label=label)
+        ax.semilogy(np.arange(1, len(s) + 1), np.where(s > 0, s, np.nan), LINE_STYLES[k % len(LINE_STYLES)],
+                    label=label)
     ax.set_xlabel("rank of the principal direction (1 = the largest variance)")
     ax.set_ylabel("variance / largest variance")
     ax.set_title(title)
@@ -784,7 +789,7 @@ def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on valid
     for k, (label, accs) in enumerate(val_acc.items()):
         lrs = sorted(accs)
         shift = 10 ** (0.035 * (k - (n - 1) / 2))  # a few per cent of η, the same on every η
-        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], ["-", "--", ":", "-."][k % 4], color=f"C{k}",
+        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], LINE_STYLES[k % len(LINE_STYLES)], color=f"C{k}",
                     label=f"{label}: mean over seeds")
         for lr in lrs:
             ax.plot(np.full(len(accs[lr]), lr * shift), accs[lr], "o", ms=4, color=f"C{k}", alpha=0.7)
