@@ -428,3 +428,36 @@ def test_notebook_3_chooses_the_light_protocol_only_when_the_full_one_is_too_lon
     assert study.sequence_protocol(empty) == ("full", minutes.value)
     # the whole protocol is estimated, runs already trained included (store None): a rerun decides the same way
     assert asked == [(len(study.sequence_configs()), None, 2)] * 2
+
+
+def test_data_dir_and_lr_are_each_converted_once(tmp_path, monkeypatch):
+    """Following ``data_dir`` and ``lr`` through the study, the runner, the store and the report:
+    a ``Path`` becomes the config's ``str`` once (in the config), the file path is built from
+    that very string once per read (``data.course_path``), and every η is the grid's own value."""
+    import os
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from course_files import write_course_dir
+
+    from mpcore.store import Store
+
+    folder = Path(write_course_dir(tmp_path / "course", np.random.default_rng(0)))
+    cfgs = study.study_configs(("sequence",), quick=True, data_dir=folder)
+    as_str = cfgs[0].data_dir
+    assert as_str == os.fspath(folder) and all(c.data_dir is as_str for c in cfgs)  # one conversion, shared
+    assert experiments.sequence_config("rnn", 0.03, 0, data_dir=as_str).data_dir is as_str  # a str stays itself
+    assert all(any(c.sgd.lr is lr for lr in study.SEQ_LR_GRID) for c in cfgs)
+
+    seen, course_path = [], data.course_path
+    monkeypatch.setattr(data, "course_path", lambda name, d=None: seen.append(d) or course_path(name, d))
+    results, chosen = study.run_study(("sequence",), True, folder, Store(tmp_path / "store"), jobs=1,
+                                      progress=False)
+    assert seen and all(d is as_str for d in seen)  # the runner and the store read the config's own string
+    assert all(any(r.config.sgd.lr is lr for lr in study.SEQ_LR_GRID) for r in results)
+    assert chosen and all(any(v is lr for lr in study.SEQ_LR_GRID) for v in chosen.values())
+    seen.clear()
+    summary = report.write_report(results, tmp_path / "out", folder, chosen)
+    assert seen and all(d is folder or d is as_str for d in seen)  # the caller's path or the results' own string
+    assert {c: v["chosen_lr"] for c, v in summary["sequence"]["cells"].items()} == chosen
