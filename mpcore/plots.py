@@ -6,6 +6,8 @@ language model, the sequence classifiers). A new figure goes into its part's sec
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -17,6 +19,40 @@ from .models import autoencoder
 
 #: Line styles for curves told apart by colour, so that they differ without colour too.
 LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def describe(fig, alt: str):
+    """Attach ``fig``'s text alternative (alt text): one or two sentences written from the data
+    the figure shows -- what is plotted, and the numbers a sighted reader would take from it.
+    Every figure function here describes the figure it returns; returns ``fig``."""
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt text must be a non-empty string, got {alt!r}")
+    fig.mpcore_alt = alt.strip()
+    return fig
+
+
+def alt_text(fig) -> str:
+    """The text alternative :func:`describe` attached to ``fig`` (ValueError when there is none)."""
+    alt = getattr(fig, "mpcore_alt", None)
+    if alt is None:
+        raise ValueError("this figure has no alt text: describe it with plots.describe(fig, text)")
+    return alt
+
+
+def png_bytes(fig, dpi: float | None = None) -> bytes:
+    """``fig`` as PNG bytes, cropped to its content."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=dpi)
+    return buffer.getvalue()
+
+
+def show(fig):
+    """Display ``fig`` in a notebook as a PNG with its alt text in the display metadata (which
+    JupyterLab, nbconvert and the course site turn into the image's ``alt``), then close it."""
+    from IPython.display import Image, display
+
+    display(Image(png_bytes(fig)), metadata={"image/png": {"alt": alt_text(fig)}})
+    plt.close(fig)
 
 
 def notebook_style():
