@@ -20,6 +20,10 @@
 # `voila notebooks/04_explorers.ipynb` serves it as a dashboard with the code hidden. Every
 # control answers in under a second; the notebooks 01–03 explain what each figure shows.
 #
+# Every control is a labelled list: reach it with Tab and change it with the arrow keys (or
+# type the first letters of a word). Each figure carries a text description of what it shows,
+# its alt text, which a screen reader reads and announces again when a control changes it.
+#
 # ## 1. Sparse autoencoder: hidden features
 #
 # The L_hid × λ grid on whitened patches (notebook 1, §6), every panel on one grey scale. It

@@ -1,7 +1,9 @@
-"""Every explorer control, clicked in a real browser: JupyterLab 4 + Debian's Chromium, driven by
-Playwright. Each notebook runs top to bottom in the browser; then each slider, dropdown and
-toggle of its explorer is changed and a new, complete figure must appear, with no error in the
-cell outputs or the browser console.
+"""Every explorer control, driven by keyboard alone in a real browser: JupyterLab 4 and the Voilà
+dashboard in Debian's Chromium, driven by Playwright. Each notebook runs top to bottom in the
+browser; then each control of its explorers is reached with Tab (the first with focus()), must
+have its label as accessible name, and is changed with an arrow key; a new, complete figure must
+appear, with a new, useful alt text, and no error in the cell outputs or the browser console. The
+dashboard passes the axe-core audit of tests/a11y.py (issue 23).
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``; or set ``MPCORE_CHROMIUM``) and the
 ``playwright`` package (in the ``dev`` extra). Never ``playwright install``: it downloads a
@@ -20,15 +22,17 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from a11y import images_without_useful_alt, is_useful_alt, violations
 
 CHROMIUM = os.environ.get("MPCORE_CHROMIUM", "/usr/bin/chromium")
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
-#: The explorers of each notebook, in order, and how many controls each has.
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen
-CONTROLS = {"01_sparse_autoencoder.ipynb": [2, 2], "02_word_embeddings.ipynb": [4],
-            "03_sequence_classification.ipynb": [3]}
-#: The Voilà dashboard (notebooks/04_explorers.ipynb): its explorers' control counts.
-DASHBOARD, DASHBOARD_CONTROLS = "04_explorers.ipynb", [2, 2, 4, 3]
+#: The Voilà dashboard (notebooks/04_explorers.ipynb) and its explorers' controls, by accessible name.
+DASHBOARD, DASHBOARD_CONTROLS = "04_explorers.ipynb", [["λ", "L_hid"], ["β", "ρ"],
+                                                       ["model", "word 1", "word 2", "word 3"], ["cell", "η", "seed"]]
+#: The explorers of each notebook, in order, and the accessible names of their controls.
+CONTROLS = {"01_sparse_autoencoder.ipynb": DASHBOARD_CONTROLS[:2], "02_word_embeddings.ipynb": DASHBOARD_CONTROLS[2:3],
+            "03_sequence_classification.ipynb": DASHBOARD_CONTROLS[3:], DASHBOARD: DASHBOARD_CONTROLS}
 
 pytestmark = [
     pytest.mark.browser,
@@ -106,8 +110,12 @@ def _figure(explorer):
     return explorer.locator("img").last.get_attribute("src")
 
 
-#: The pixels of an explorer's figure as a PNG data URL: ``src`` is a fresh blob URL for every
-#: image ipywidgets shows, so equal figures have different ``src``.
+def _alt(explorer):
+    return explorer.locator("img").last.get_attribute("alt")
+
+
+#: The pixels of an explorer's figure as a PNG data URL (drawn again: a comparison of pixels, not
+#: of how the page encodes them).
 _PIXELS = """img => { const c = document.createElement('canvas');
     c.width = img.naturalWidth; c.height = img.naturalHeight;
     c.getContext('2d').drawImage(img, 0, 0);
@@ -124,46 +132,46 @@ def _opening_figures(page, explorers) -> list:
     return shown
 
 
-def _change(page, explorer, kind, k):
-    """Move control k of a kind to another value; returns a description."""
-    if kind == "slider":
-        handle = explorer.locator(".noUi-handle").nth(k)
-        handle.focus()
-        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-        return f"slider {k} {'left' if at_max else 'right'}"
-    if kind == "dropdown":
-        select = explorer.locator("select").nth(k)
-        options = select.locator("option").all_text_contents()
-        current = select.evaluate("s => s.options[s.selectedIndex].text")
-        new = next(o for o in options if o != current)
-        select.select_option(label=new)
-        return f"dropdown {k} -> {new}"
-    group = explorer.locator(".widget-toggle-buttons").nth(k)
-    button = group.locator(".widget-toggle-button:not(.mod-active)").first
-    label = button.text_content()
-    button.click()
-    return f"toggle {k} -> {label}"
+def _press(page, select, k: int) -> str:
+    """Reach the ``select`` (control k of its explorer) from the keyboard and move it one option
+    with an arrow key (up from the last option); returns a description. The first control of an
+    explorer gets focus(), each next one is reached with Tab from the one before."""
+    if k == 0:
+        select.focus()
+    else:
+        page.keyboard.press("Tab")
+    assert select.evaluate("s => s === document.activeElement"), f"Tab did not reach control {k}"
+    at_last, old = select.evaluate("s => [s.selectedIndex === s.options.length - 1, s.options[s.selectedIndex].text]")
+    key = "ArrowUp" if at_last else "ArrowDown"
+    page.keyboard.press(key)
+    new = select.evaluate("s => s.options[s.selectedIndex].text")
+    assert new != old, f"{key} left control {k} at {old}"
+    return f"control {k}: {key}, {old} -> {new}"
 
 
 def _every_control_replots(page, explorers, controls: list, where: str):
-    """Move every control of every explorer once; each move must draw a new, complete figure."""
+    """Move every control of every explorer once with the keyboard: each control is named by its
+    label; each move draws a new, complete figure with a new, useful alt text."""
     assert explorers.count() == len(controls)
-    for e, n_controls in enumerate(controls):
+    for e, labels in enumerate(controls):
         explorer = explorers.nth(e)
         explorer.scroll_into_view_if_needed()
-        kinds = [("slider", k) for k in range(explorer.locator(".noUi-handle").count())]
-        kinds += [("dropdown", k) for k in range(explorer.locator("select").count())]
-        kinds += [("toggle", k) for k in range(explorer.locator(".widget-toggle-buttons").count())]
-        assert len(kinds) == n_controls, kinds
+        selects = explorer.locator("select")
+        assert selects.count() == len(labels), where
+        assert explorer.locator(".noUi-handle, .widget-toggle-buttons").count() == 0  # no unnamed controls
         page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), ""], timeout=60_000)  # the first figure
-        for kind, k in kinds:
-            before = _figure(explorer)
-            what = _change(page, explorer, kind, k)
+        for k, label in enumerate(labels):
+            select = selects.nth(k)
+            sync_api.expect(select).to_have_accessible_name(label)
+            before, alt_before = _figure(explorer), _alt(explorer)
+            what = _press(page, select, k)
             try:
                 page.wait_for_function(_NEW_FIGURE, arg=[explorer.element_handle(), before], timeout=60_000)
             except sync_api.TimeoutError:
                 pytest.fail(f"{where}, explorer {e + 1}: {what} drew no new figure")
+            alt = _alt(explorer)
+            assert is_useful_alt(alt) and alt != alt_before, f"{where}, explorer {e + 1}, {what}: alt {alt!r}"
+            assert alt in explorer.locator('[role="status"]').text_content()  # what a screen reader is told
 
 
 @pytest.mark.parametrize("notebook", list(CONTROLS))
@@ -216,9 +224,12 @@ def test_the_voila_dashboard_serves_every_explorer_without_code(dashboard, brows
     # each explorer opens on a figure of its own (issue 21: the first two once showed the same one)
     opening = _opening_figures(page, page.locator(".widget-vbox"))
     assert all(len(f) > 1000 for f in opening)  # real pictures
+    assert images_without_useful_alt(page) == []  # each with its alt text
     same = [k + 1 for k, f in enumerate(opening) if opening.count(f) > 1]
     assert same == [], f"explorers {same} open on the same figure"
+    assert violations(page) == []  # the axe-core audit with every explorer on its first figure
     _every_control_replots(page, page.locator(".widget-vbox"), DASHBOARD_CONTROLS, "Voilà dashboard")
+    assert violations(page) == [] and images_without_useful_alt(page) == []  # and after every control moved
     assert page.locator('[data-mime-type="application/vnd.jupyter.error"], .jp-RenderedText[data-mime-type='
                         '"application/vnd.jupyter.stderr"]').count() == 0
     # Tolerated: Voilà's template loads Font Awesome from a CDN, unreachable from this offline

@@ -10,17 +10,23 @@ matplotlib.use("Agg")
 
 import ast  # noqa: E402
 import base64  # noqa: E402
+import html  # noqa: E402
 import io  # noqa: E402
 import itertools  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import ipywidgets  # noqa: E402
 import matplotlib.image  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from mpcore import (  # noqa: E402
     experiments,  # noqa: E402
+    plots,
     study,
     widgets,
 )
@@ -61,11 +67,12 @@ def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
     train(ex)
     assert not np.array_equal(image_data(ex.figure), mid)
     assert f"λ={study.AE_GRID_LAMBDA[-1]:g}" in ex.figure.axes[0].get_title()
-    assert all(not c.continuous_update for c in ex.controls.values())  # dragging never queues work
+    assert all(isinstance(c, ipywidgets.Dropdown) for c in ex.controls.values())  # a <select> with a label
+    assert [c.description for c in ex.controls.values()] == ["λ", "L_hid"]  # each control's accessible name
     assert len(list((store.root / "autoencoder").glob("*.npz"))) == 3  # each point trained once, cached
     ex.controls["n_hidden"].value = 64
     ex.controls["lam"].value = experiments.AutoencoderConfig.lam
-    assert ex.status.value == "" and ex.shown == ex.values()  # trained before: replots at once
+    assert "not trained" not in ex.status.value and ex.shown == ex.values()  # trained before: replots at once
 
 
 def test_sparsity_explorer_covers_the_shipped_beta_rho_grid():
@@ -185,13 +192,16 @@ def test_explorer_output_carries_a_png_of_its_figure_for_places_without_widgets(
 
     ex = widgets.language_model_explorer(store=store, epochs=1, n_train=3000)
     train(ex)
-    bundle = ex._repr_mimebundle_()
+    bundle, metadata = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget, where it can run
     assert bundle["text/plain"].startswith("Explorer 'Language model") and "w1, w2, w3" in bundle["text/plain"]
     first = matplotlib.image.imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
     assert first.shape[0] > 200 and first.shape[1] > 300 and first.std() > 0  # a real picture, not blank
+    assert metadata["image/png"]["alt"] == ex.alt == plots.alt_text(ex.figure)  # the static image's alt text
     ex.controls["w3"].value = "war"
-    assert ex._repr_mimebundle_()["image/png"] != bundle["image/png"]  # it follows the controls
+    again, again_metadata = ex._repr_mimebundle_()
+    assert again["image/png"] != bundle["image/png"]  # it follows the controls
+    assert again_metadata["image/png"]["alt"] != metadata["image/png"]["alt"]  # and so does its alt text
 
 
 def test_sequence_explorer_replots(store):
@@ -226,3 +236,106 @@ def test_a_failed_training_run_is_reported_and_the_controls_come_back(store, mon
     ex.wait(timeout=60)
     assert isinstance(ex.error, RuntimeError) and "the disk is full" in ex.status.value
     assert ex.missing() and not any(c.disabled for c in ex.controls.values())
+
+
+# ------------------------------------------------------------------- accessibility (issue 23)
+
+
+def shown_alt(ex) -> str:
+    """The alt attribute of the <img> the explorer sends to the browser."""
+    found = re.findall(r'<img [^>]*alt="([^"]*)"', ex.image.value)
+    assert len(found) == 1, ex.image.value[:200]
+    return html.unescape(found[0])
+
+
+def test_the_figure_on_screen_carries_its_alt_text_and_a_change_is_announced():
+    def render(n, colour):
+        fig, ax = plt.subplots()
+        ax.bar(range(n), range(n), color=colour)
+        return plots.describe(fig, f'{n} {colour} bars rising from 0 to {n - 1}; "quoted" & <escaped>.')
+
+    ex = widgets.Explorer({"n": widgets._choice("bars", [2, 5], 2),
+                           "colour": widgets._choice("colour", ["black", "grey"], "black")}, render, "Bars")
+    assert shown_alt(ex) == ex.alt == '2 black bars rising from 0 to 1; "quoted" & <escaped>.'
+    assert ex.status.value == ""  # the first figure is not announced: nothing changed
+    first = ex.image.value
+    ex.controls["n"].value = 5
+    assert shown_alt(ex) == '5 black bars rising from 0 to 4; "quoted" & <escaped>.' and ex.image.value != first
+    assert 'role="status"' in ex.status.value and "5 black bars" in ex.status.value  # said to screen readers
+    assert ex.views() == [{"n": n, "colour": c} for n in (2, 5) for c in ("black", "grey")]
+    bundle, metadata = ex._repr_mimebundle_()
+    assert metadata == {"image/png": {"alt": ex.alt}}  # no factory: nothing says how to rebuild it
+
+
+def test_every_control_is_a_labelled_dropdown_and_the_figure_has_alt_text():
+    """A native <select> with a <label for> (module docstring of mpcore.widgets): its accessible
+    name is the description, the arrow keys change it (tests/test_browser.py drives them)."""
+    names = {"autoencoder_explorer": ["λ", "L_hid"], "sparsity_explorer": ["β", "ρ"],
+             "language_model_explorer": ["model", "word 1", "word 2", "word 3"],
+             "sequence_explorer": ["cell", "η", "seed"]}
+    for factory, labels in names.items():
+        ex = getattr(widgets, factory)()  # the shipped store
+        assert all(isinstance(c, ipywidgets.Dropdown) for c in ex.controls.values()), factory
+        assert [c.description for c in ex.controls.values()] == labels
+        assert shown_alt(ex) == plots.alt_text(ex.figure) == ex.alt and len(ex.alt.split()) >= 5, factory
+        before = ex.alt
+        control = next(iter(ex.controls.values()))
+        control.value = next(v for v in widgets._option_values(control) if v != control.value)
+        assert shown_alt(ex) == ex.alt != before, factory  # the alt text follows the controls
+
+
+def rebuilt(ex, store=None):
+    """The explorer its output's metadata describes, opened again as a static page would."""
+    bundle, metadata = ex._repr_mimebundle_()
+    meta = json.loads(json.dumps(metadata["mpcore_explorer"]))  # as saved in the notebook
+    assert meta["factory"] == ex.factory and set(meta) == {"factory", "opening"}
+    assert not {"store", "data_dir"} & set(meta["opening"])
+    return getattr(widgets, meta["factory"])(store, **meta["opening"])
+
+
+def test_the_output_metadata_reopens_the_same_explorer():
+    shown = [widgets.autoencoder_explorer(n_hidden=100, lam=3e-4), widgets.autoencoder_explorer(),
+             widgets.sparsity_explorer(beta=0.3), widgets.language_model_explorer(),
+             widgets.language_model_explorer(sizes=study.LM_SIZES[::-1], trigram=("in", "order", "to")),
+             widgets.sequence_explorer(cell="rnn", lr=0.01, seed=2), widgets.sequence_explorer()]
+    for ex in shown:
+        again = rebuilt(ex)
+        assert again.values() == ex.values() and again.views() == ex.views(), ex.title
+        assert again.needs(**again.values()) == ex.needs(**ex.values())
+        assert np.array_equal(_png_array(again), _png_array(ex))
+
+
+def test_the_metadata_keeps_the_training_settings_of_an_explorer_off_the_shipped_grid(store):
+    ex = widgets.sequence_explorer(store=store, lr=0.1, n_hidden=8, epochs=1, n_train=64)
+    assert ex.opening == {"cell": "gru", "lr": 0.1, "seed": 0, "n_hidden": 8, "epochs": 1, "n_train": 64}
+    again = rebuilt(ex, store)
+    assert again.needs(**again.values()) == ex.needs(**ex.values())
+
+
+def test_the_views_are_exactly_the_shipped_settings():
+    """A page without a kernel shows every setting a control reaches on the grid explorers, and
+    every model size with the contexts the notebooks suggest on the language model's."""
+    store = Store()
+    grids = {widgets.autoencoder_explorer(store): {"lam": study.AE_GRID_LAMBDA, "n_hidden": study.AE_GRID_HIDDEN},
+             widgets.sparsity_explorer(store, beta=0.3): {"beta": study.AE_GRID_BETA, "rho": study.AE_GRID_RHO},
+             widgets.sequence_explorer(store): {"cell": study.SEQ_CELLS, "lr": study.SEQ_LR_GRID,
+                                                "seed": study.SEQ_SEEDS}}
+    for ex, grid in grids.items():
+        expected = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
+        views = ex.views()
+        assert views == expected, ex.title
+        configs = [ex.needs(**v)[0] for v in views]
+        assert len(set(configs)) == len(views) and all(store.get(c) is not None for c in configs), ex.title
+    lm = widgets.language_model_explorer(store)
+    contexts = [tuple(c) for c in widgets.LANGUAGE_MODEL_CONTEXTS]
+    assert contexts[0] == tuple(lm.values()[k] for k in ("w1", "w2", "w3"))  # the opening context first
+    assert {"of the united", "in order to"} <= {" ".join(c) for c in contexts}  # notebook 2, §6
+    assert lm.views() == [{"size": tuple(size), "w1": a, "w2": b, "w3": c}
+                          for size in study.LM_SIZES for a, b, c in contexts]
+    assert all(not lm.needs(**v) or store.get(lm.needs(**v)[0]) is not None for v in lm.views())
+    words = set(widgets._option_values(lm.controls["w1"]))
+    assert all({v["w1"], v["w2"], v["w3"]} <= words for v in lm.views())
+    first = lm.views()[0]
+    fig = lm.render(**first)  # what a static page draws for a view
+    assert plots.alt_text(fig) and "the united states" in fig.axes[0].get_title()
+    plt.close(fig)
