@@ -6,19 +6,104 @@ language model, the sequence classifiers). A new figure goes into its part's sec
 
 from __future__ import annotations
 
+import functools
 import io
 
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.markers import MarkerStyle
 from matplotlib.ticker import MaxNLocator
 
+from . import metrics
 from .models import autoencoder
 
 # -- Shared by every part ------------------------------------------------------------------------
 
 
+#: The one palette of every figure: Okabe & Ito's colour-blind-safe colours (blue, vermillion,
+#: sky blue, reddish purple, orange, bluish green, yellow). Ordered so that the first three (the
+#: RNN, LSTM and GRU everywhere) stay apart under every simulated colour-vision deficiency
+#: (Machado et al. 2009, full protanopia, deuteranopia and tritanopia: CIELAB distance 25 or more
+#: between any two; blue and bluish green, the usual third, fall to 17 under tritanopia). Yellow,
+#: barely visible on white (1.3:1), comes last.
+PALETTE = ("#0072B2", "#D55E00", "#56B4E9", "#CC79A7", "#E69F00", "#009E73", "#F0E442")
+
+#: The palette's colours by name, for prose that names a colour.
+COLOUR_NAMES = dict(zip(PALETTE, ("blue", "vermillion", "sky blue", "reddish purple", "orange", "bluish green",
+                                  "yellow")))
+
 #: Line styles for curves told apart by colour, so that they differ without colour too.
 LINE_STYLES = ("-", "--", ":", "-.")
+
+#: Markers for series told apart by colour (drawn every few points on long curves); "o" is kept
+#: for single marked points (the kept epoch, one seed).
+MARKERS = ("s", "^", "D", "v", "P", "X", "*")
+
+#: The colour map of every map of values (confusion matrices; :func:`notebook_style` makes it the
+#: default): perceptually uniform, and readable with every colour-vision deficiency. Images of
+#: pixels stay grey.
+COLOUR_MAP = "cividis"
+
+#: The colour index (into :data:`PALETTE`, :data:`LINE_STYLES` and :data:`MARKERS`) of each
+#: recurrent cell, the same in every figure.
+CELLS = {"RNN": 0, "LSTM": 1, "GRU": 2, "MGU": 3}
+
+#: Matplotlib settings of the notebooks and the report (:func:`notebook_style`): the palette as
+#: the colour cycle -- so that a reader's own plots match -- and :data:`COLOUR_MAP` as the default map.
+STYLE = {"axes.prop_cycle": cycler(color=PALETTE), "image.cmap": COLOUR_MAP}
+
+
+def colour(k: int) -> str:
+    """The ``k``-th colour of :data:`PALETTE` (cycling)."""
+    return PALETTE[k % len(PALETTE)]
+
+
+def series_style(label: str, k: int, n_points: int | None = None) -> dict:
+    """Plot keywords of the ``k``-th series named ``label``: its colour, line style and marker, so
+    that no two series differ by colour alone. A label that starts with a cell's name ("GRU",
+    "LSTM (η=0.1)") gets that cell's style in every figure (:data:`CELLS`). ``n_points``: the
+    curve's length, to mark about ten of its points."""
+    i = CELLS.get(label.split()[0], k) if label.split() else k
+    style = {"color": colour(i), "ls": LINE_STYLES[i % len(LINE_STYLES)], "marker": MARKERS[i % len(MARKERS)],
+             "ms": 5}
+    if n_points is not None:
+        style["markevery"] = max(1, n_points // 10)
+    return style
+
+
+def relative_luminance(c) -> float:
+    """WCAG 2's relative luminance of a colour (any matplotlib colour), 0 black to 1 white."""
+    rgb = np.asarray(to_rgb(c))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 to 21 (AA asks 4.5 for text)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)))
+    return (lb + 0.05) / (la + 0.05)
+
+
+@functools.lru_cache(maxsize=256)
+def _darkened(c: str, background: str, ratio: float) -> str:
+    rgb = np.asarray(to_rgb(c))
+    for f in np.linspace(1.0, 0.0, 101):
+        if contrast_ratio(rgb * f, background) >= ratio:
+            return to_hex(rgb * f)
+    return "#000000"
+
+
+def text_colour(c, background="white", ratio: float = 4.5) -> str:
+    """The colour ``c`` darkened just enough for text on ``background`` to reach ``ratio`` (WCAG AA:
+    4.5), e.g. a word label in its group's colour; a dark enough colour comes back unchanged."""
+    return _darkened(to_hex(c), to_hex(background), ratio)
+
+
+def ink_on(background) -> str:
+    """Black or white: whichever contrasts more with ``background`` (text written on a colour)."""
+    return "black" if contrast_ratio("black", background) >= contrast_ratio("white", background) else "white"
 
 
 def describe(fig, alt: str):
@@ -56,10 +141,37 @@ def show(fig):
 
 
 def notebook_style():
-    """The notebooks' display defaults, set in one place: 8 x 5 inch figures, and numpy arrays
-    printed with 4 decimals and no scientific notation."""
+    """The notebooks' display defaults, set in one place: 8 x 5 inch figures, :data:`STYLE` (the
+    palette as the colour cycle, a perceptually uniform colour map), and numpy arrays printed
+    with 4 decimals and no scientific notation."""
     plt.rcParams["figure.figsize"] = (8, 5)
+    plt.rcParams.update(STYLE)
     np.set_printoptions(precision=4, suppress=True)
+
+
+def _one_line(text: str) -> str:
+    """A (multi-line) title or label as one line of prose."""
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _join(items) -> str:
+    """``a, b and c``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 panel``, ``3 panels``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _panel_names(n: int) -> list:
+    return {1: [""], 2: ["left", "right"], 3: ["left", "middle", "right"]}.get(n, [f"panel {k + 1}" for k in range(n)])
+
+
+def _span(values, fmt: str = ".3g") -> str:
+    """The first and last of ``values``: 'from a to b'."""
+    return f"from {values[0]:{fmt}} to {values[-1]:{fmt}}"
 
 
 def _tile(images: np.ndarray, cols: int, pad: int = 1, fill=1.0) -> np.ndarray:
@@ -72,11 +184,6 @@ def _tile(images: np.ndarray, cols: int, pad: int = 1, fill=1.0) -> np.ndarray:
         r, c = divmod(k, cols)
         canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[k]
     return canvas
-
-
-def plots_colour(label: str, k: int) -> str:
-    """The colour of a cell in every sequence figure (RNN C0, LSTM C1, GRU C2), else C``k``."""
-    return {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}.get(label.split()[0], f"C{k}")
 
 
 # -- Part 1: the sparse autoencoder (notebook 1) -------------------------------------------------
@@ -98,31 +205,50 @@ def patches_figure(rgb: np.ndarray, gray: np.ndarray, whitened: np.ndarray | Non
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     fig.tight_layout()
-    return fig
+    shown = [("the course recipe's grey patches", gray[idx])]
+    if whitened is not None:
+        shown.append(("the whitened ones", whitened[idx]))
+    levels = "; ".join(f"{what} span grey levels {x.min():.2f} to {x.max():.2f}, mean {x.mean():.2f}, "
+                       f"pixel standard deviation {x.std():.3f}" for what, x in shown)
+    P = rgb.shape[-1]
+    ways = "the RGB patches, their grey versions after the course recipe" + (
+        " and the ZCA-whitened versions" if whitened is not None else "")
+    return describe(fig, f"{len(panels)} panels of the same {len(idx)} random {P} × {P} image patches in a "
+                         f"{int(np.ceil(len(idx) / cols))} × {min(cols, len(idx))} grid each: {ways}. "
+                         f"The RGB patches' mean brightness is {rgb[idx].mean():.2f}; {levels}.")
 
 
 def variance_spectrum(patches: dict, title: str = "Variance along each principal direction"):
     """``{label: (N, D) rows}``: the eigenvalues of each set's covariance, largest first, on a
     log axis -- natural images put most variance in a few smooth directions; whitening flattens it."""
     fig, ax = plt.subplots(figsize=(6, 4))
+    read = []
     for k, (label, X) in enumerate(patches.items()):
         X = np.asarray(X, dtype=np.float64)
         X = X - X.mean(axis=0)
         s = np.linalg.eigvalsh(X.T @ X / len(X))[::-1]
         s = s / s[0]
         ax.semilogy(np.arange(1, len(s) + 1), np.where(s > 0, s, np.nan), LINE_STYLES[k % len(LINE_STYLES)],
-                    label=label)
+                    color=colour(k), label=label)
+        last = np.flatnonzero(s > 0)[-1]  # numerically 0 or below: not drawn on the log axis
+        read.append(f"{label}: {s[min(9, last)]:.2g} at rank {min(10, last + 1)} and {s[last]:.2g} at rank {last + 1}")
     ax.set_xlabel("rank of the principal direction (1 = the largest variance)")
     ax.set_ylabel("variance / largest variance")
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    return fig
+    return describe(fig, f"{_one_line(title)}: the variance along each of the {len(s)} principal directions, "
+                         f"relative to the largest, against its rank (log scale), one line per set of patches. "
+                         + "; ".join(read) + ".")
 
 
 #: How a feature grid scales grey levels: each tile stretched to its own range, or one symmetric
 #: range for every tile of a panel (0 is mid-grey), so tiles compare with each other.
 SCALES = {"tile": "each tile stretched to its own range", "panel": "one grey scale per panel, 0 = mid-grey"}
+
+#: The orientation selectivity (:func:`mpcore.metrics.feature_spectrum`) above which a feature's
+#: description counts it as an oriented edge or bar (a grating scores ~0.9, a blob ~0, noise ~0.1).
+ORIENTED = 0.5
 
 
 def _feature_images(features: np.ndarray, scale: str = "tile", remove_dc: bool = False) -> np.ndarray:
@@ -143,8 +269,33 @@ def _feature_images(features: np.ndarray, scale: str = "tile", remove_dc: bool =
     return (f - lo) / np.where(hi > lo, hi - lo, 1)
 
 
+def features_description(features: np.ndarray) -> str:
+    """What a feature grid shows, measured (:func:`mpcore.metrics.feature_spectrum`): the grid's
+    layout, how many features are oriented (selectivity above :data:`ORIENTED`), the mean
+    orientation selectivity and high-frequency share, and, when most of the weights are one
+    uniform brightness component, their mean |cosine| with the uniform patch."""
+    F = np.asarray(features, dtype=np.float64)
+    H, D = F.shape
+    P = int(round(np.sqrt(D)))
+    cols = int(np.ceil(np.sqrt(H)))
+    selectivity, high = metrics.feature_spectrum(F)
+    oriented = int(np.sum(selectivity > ORIENTED))
+    uniform = float(np.mean(np.abs(metrics.uniform_cosine(F))))
+    kind = ("most are oriented light/dark edges or bars" if oriented > H / 2 else
+            "most look like pixel noise" if high.mean() > 0.5 else
+            "most are unoriented blobs, textures or shading")
+    text = (f"{int(np.ceil(H / cols))} × {cols} grid of the {H} hidden units' input weights as {P} × {P} images; "
+            f"{kind} ({oriented} of {H} with orientation selectivity above {ORIENTED:g}); mean orientation "
+            f"selectivity {selectivity.mean():.2f}, high-frequency share {high.mean():.2f}")
+    if uniform > 0.5:
+        text += f"; most weight is one uniform brightness (mean |cosine| with the uniform patch {uniform:.2f})"
+    return text
+
+
 def feature_grid(features: np.ndarray, title: str = "", ax=None, scale: str = "tile", remove_dc: bool = False):
-    """Hidden features (H, P*P) as P x P images, grey levels as ``scale`` says (:data:`SCALES`)."""
+    """Hidden features (H, P*P) as P x P images, grey levels as ``scale`` says (:data:`SCALES`).
+    Drawn on ``ax`` when given (a panel of the caller's figure, which the caller describes), else
+    on a figure of its own, described (:func:`features_description`)."""
     H = features.shape[0]
     cols = int(np.ceil(np.sqrt(H)))
     own = ax is None
@@ -153,6 +304,9 @@ def feature_grid(features: np.ndarray, title: str = "", ax=None, scale: str = "t
     ax.imshow(_tile(_feature_images(features, scale, remove_dc), cols), cmap="gray", vmin=0, vmax=1)
     ax.set_title(title)
     ax.axis("off")
+    if own:
+        describe(ax.figure, (f"{_one_line(title)}: " if title else "") + features_description(features)
+                 + f" ({_scale_note(scale, remove_dc)}).")
     return ax.figure
 
 
@@ -167,7 +321,11 @@ def feature_grids(features: dict, title: str = "", scale: str = "tile", remove_d
     for ax, (label, f) in zip(axes[0], features.items()):
         feature_grid(f, label, ax=ax, scale=scale, remove_dc=remove_dc)
     fig.suptitle((title + "\n" if title else "") + f"({_scale_note(scale, remove_dc)})", fontsize=11)
-    return fig
+    panels = [f"{where.capitalize() + ', ' if where else ''}{_one_line(label)}: {features_description(f)}."
+              for where, (label, f) in zip(_panel_names(len(features)), features.items())]
+    head = f"{_one_line(title)}: " if title else ""
+    return describe(fig, f"{head}{len(features)} grids of hidden features side by side "
+                         f"({_scale_note(scale, remove_dc)}). " + " ".join(panels))
 
 
 def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: dict | None = None,
@@ -175,7 +333,8 @@ def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: d
                         panel_size: float = 4.2):
     """``{(row value, column value): (H, P*P)}`` as a grid of feature grids, e.g. rows L_hid and
     columns λ (the default ``labels``), or rows β and columns ρ. ``notes`` maps the same keys to
-    a second title line (e.g. measured selectivity). The suptitle names the grey scale."""
+    a second title line (e.g. measured selectivity). The suptitle names the grey scale; the alt
+    text gives each panel's measured orientation selectivity."""
     rows = sorted({r for r, _ in features})
     cols = sorted({c for _, c in features})
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(panel_size * len(cols), (panel_size + 0.45) * len(rows)),
@@ -191,7 +350,15 @@ def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: d
             feature_grid(features[(r, c)], label, ax=axes[i, j], scale=scale, remove_dc=remove_dc)
             axes[i, j].title.set_fontsize(9)
     fig.suptitle(f"{title}\n({_scale_note(scale, remove_dc)})")
-    return fig
+    selectivity = {k: float(metrics.feature_spectrum(f)[0].mean()) for k, f in features.items()}
+    table = "; ".join(f"{labels[0]} = {r:g}: " + ", ".join(f"{selectivity[(r, c)]:.2f}" if (r, c) in features
+                                                             else "none" for c in cols) for r in rows)
+    hi, lo = max(selectivity, key=selectivity.get), min(selectivity, key=selectivity.get)
+    at = lambda k: f"{labels[0]} = {k[0]:g}, {labels[1]} = {k[1]:g} ({selectivity[k]:.2f})"  # noqa: E731
+    return describe(fig, f"{_one_line(title)}: a {len(rows)} × {len(cols)} matrix of hidden-feature grids, rows "
+                         f"{labels[0]} = {', '.join(f'{r:g}' for r in rows)}, columns {labels[1]} = "
+                         f"{', '.join(f'{c:g}' for c in cols)} ({_scale_note(scale, remove_dc)}). Mean orientation "
+                         f"selectivity of each panel, by row: {table}. Most oriented at {at(hi)}, least at {at(lo)}.")
 
 
 def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = ""):
@@ -208,44 +375,67 @@ def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = 
     fig.colorbar(shown, ax=axes, fraction=0.02, pad=0.01, label="grey level\n(0 black, 1 white)")
     if title:
         axes[0].set_title(title)
-    return fig
+    x, x_hat = np.asarray(X[:n], dtype=np.float64), np.asarray(X_hat[:n], dtype=np.float64)
+    return describe(fig, (f"{_one_line(title)}: t" if title else "T")
+                    + f"he first {n} patches ({P} × {P} pixels, top row) above their reconstructions (bottom row), "
+                      f"grey levels from 0 black to 1 white. The inputs span {x.min():.2f} to {x.max():.2f} "
+                      f"(pixel standard deviation {x.std():.3f}), the reconstructions {x_hat.min():.2f} to "
+                      f"{x_hat.max():.2f} (standard deviation {x_hat.std():.3f}); mean squared error per pixel "
+                      f"{np.mean((x - x_hat) ** 2):.4f}.")
 
 
 def cost_curve(history: dict, title: str = ""):
     """Cost per iteration (L-BFGS) or epoch (SGD) on a log scale."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(np.arange(1, len(history["train_loss"]) + 1), history["train_loss"])
+    J = np.asarray(history["train_loss"], dtype=float)
+    ax.semilogy(np.arange(1, len(J) + 1), J, color=colour(0))
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost J")
     ax.set_title(title)
     fig.tight_layout()
-    return fig
+    return describe(fig, (f"{_one_line(title)}: c" if title else "C")
+                    + f"ost J per iteration on a log scale, {_span(J, '.4g')} over {len(J)} iterations.")
 
 
 #: The terms of the autoencoder's cost as :func:`mpcore.models.autoencoder.cost_terms` names them.
 COST_TERMS = {"reconstruction": "reconstruction ½‖x − x̂‖² (mean over patches)",
               "weight_decay": "weight decay (λ/2)(‖W₁‖² + ‖W₂‖²)", "sparsity": "sparsity β Σ KL(ρ ‖ ρ̂ⱼ)"}
 
+#: Each term's line style (the total is solid black, the mean patch's reconstruction dotted).
+COST_TERM_STYLES = {"reconstruction": "--", "weight_decay": "-.", "sparsity": (0, (4, 1.5, 1, 1.5, 1, 1.5))}
 
-def cost_terms_axes(ax, history: dict, baseline: float | None = None):
+COST_TERMS_ORDER = {name: k for k, name in enumerate(COST_TERMS)}
+
+
+def cost_terms_axes(ax, history: dict, baseline: float | None = None) -> str:
     """The total cost and, when the history recorded them (``history["monitor"]``), its three terms
     per L-BFGS iteration, on log-log axes (every value is positive). ``baseline``: the
-    reconstruction term of always answering the mean training patch, drawn dotted."""
+    reconstruction term of always answering the mean training patch, drawn dotted. Returns the
+    panel's description (for the figure's alt text)."""
     J = np.asarray(history["train_loss"], dtype=float)
     it = np.arange(1, len(J) + 1)
     ax.loglog(it, J, color="k", lw=2, label="total cost J")
     monitor = history.get("monitor") or {}
-    for k, (name, label) in enumerate(COST_TERMS.items()):
+    read = []
+    for name, label in COST_TERMS.items():
         if name in monitor:
             v = np.asarray(monitor[name], dtype=float)
             zeros = int(np.sum(v <= 0))  # a log axis cannot draw 0 (λ = 0, β = 0): said, not dropped silently
             note = f" ({zeros} iterations exactly 0, not drawn)" if zeros else ""
-            ax.loglog(it[: len(v)], np.where(v > 0, v, np.nan), color=f"C{k}", label=label + note)
+            ax.loglog(it[: len(v)], np.where(v > 0, v, np.nan), color=colour(COST_TERMS_ORDER[name]),
+                      ls=COST_TERM_STYLES[name], label=label + note)
+            read.append(f"{name.replace('_', ' ')} {_span(v, '.3g')}{note}")
     if baseline is not None:
-        ax.axhline(baseline, color="C0", ls=":", lw=1.2, label="reconstruction of the mean patch")
+        ax.axhline(baseline, color=colour(0), ls=":", lw=1.2, label="reconstruction of the mean patch")
     ax.set_xlabel("L-BFGS iteration (log scale)")
     ax.set_ylabel("cost (log scale)")
     ax.legend(fontsize=8)
+    text = f"the total cost J per L-BFGS iteration on log-log axes, {_span(J, '.4g')} over {len(J)} iterations"
+    if read:
+        text += f", with its terms: {_join(read)}"
+    if baseline is not None:
+        text += f"; the mean patch's reconstruction term, {baseline:.4g}, is a dotted line"
+    return text
 
 
 def cost_terms_figure(history: dict, title: str = "", baseline: float | None = None):
@@ -257,14 +447,14 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
     rows = 2 if names else 1
     fig, axes = plt.subplots(rows, 2 if names else 1, figsize=(12, 4.2 * rows), squeeze=False, layout="constrained")
     axes = axes.ravel()
-    cost_terms_axes(axes[0], history, baseline)
+    overview = cost_terms_axes(axes[0], history, baseline)
     axes[0].set_title("the total and its three terms, from iteration 1", fontsize=10)
     for ax, name in zip(axes[1:], names):
         v = np.asarray(monitor[name], dtype=float)
         it = np.arange(1, len(v) + 1)
-        ax.plot(it[9:], v[9:], color=f"C{COST_TERMS_ORDER[name]}")
+        ax.plot(it[9:], v[9:], color=colour(COST_TERMS_ORDER[name]), ls=COST_TERM_STYLES[name])
         if name == "reconstruction" and baseline is not None:
-            ax.axhline(baseline, color="C0", ls=":", lw=1.2, label="mean patch")
+            ax.axhline(baseline, color=colour(0), ls=":", lw=1.2, label="mean patch")
             ax.legend(fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel("L-BFGS iteration (log scale)")
@@ -272,7 +462,11 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
         ax.set_title(f"{COST_TERMS[name]}, from iteration 10", fontsize=10)
     if title:
         fig.suptitle(title)
-    return fig
+    text = (f"{_one_line(title)}. " if title else "") + overview[0].upper() + overview[1:] + "."
+    if names:
+        text += (f" {len(names)} more panels show each term alone from iteration 10 on a linear axis "
+                 f"({_join(n.replace('_', ' ') for n in names)}).")
+    return describe(fig, text)
 
 
 def spectrum_note(metrics: dict) -> str:
@@ -286,20 +480,24 @@ def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
     c, m = result.config, result.metrics
     white = "whitened" if c.zca_epsilon is not None else "course recipe, not whitened"
     start = f", from λ={c.warm_start_lam:g}'s weights" if getattr(c, "warm_start_lam", None) is not None else ""
-    feature_grid(autoencoder.hidden_features(result.params),
-                 f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white}{start})\n"
-                 f"{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}\n({_scale_note(scale, remove_dc)})",
-                 ax=axes[0], scale=scale, remove_dc=remove_dc)
+    setting = f"L_hid={c.n_hidden}, λ={c.lam:g}, β={c.beta:g}, ρ={c.rho:g} ({white}{start})"
+    features = autoencoder.hidden_features(result.params)
+    feature_grid(features, f"{setting}\n{spectrum_note(m)}, mean activation {m['mean_activation']:.3f}\n"
+                           f"({_scale_note(scale, remove_dc)})", ax=axes[0], scale=scale, remove_dc=remove_dc)
     axes[0].title.set_fontsize(10)
     if c.solver == "lbfgs":
-        cost_terms_axes(axes[1], result.history)
+        cost = cost_terms_axes(axes[1], result.history)
         axes[1].set_title(f"final cost {m['cost']:.4f} after {m['iterations']} iterations", fontsize=10)
     else:
-        axes[1].plot(np.arange(1, len(result.history["train_loss"]) + 1), result.history["train_loss"])
+        loss = np.asarray(result.history["train_loss"], dtype=float)
+        axes[1].plot(np.arange(1, len(loss) + 1), loss, color=colour(0))
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("mean mini-batch cost")
         axes[1].set_title(f"full-batch cost {m['cost']:.4f} after {m['iterations']} epochs", fontsize=10)
-    return fig
+        cost = f"the mean mini-batch cost per SGD epoch, {_span(loss, '.4g')} over {len(loss)} epochs"
+    return describe(fig, f"Sparse autoencoder, {setting}. Left: {features_description(features)}; mean hidden "
+                         f"activation {m['mean_activation']:.3f} ({_scale_note(scale, remove_dc)}). Right: {cost}; "
+                         f"final cost {m['cost']:.4f}.")
 
 
 # -- Part 2: the language model (notebook 2) -----------------------------------------------------
@@ -307,20 +505,24 @@ def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
 
 def loss_curves(histories: dict, title: str = "", ylabel: str = "mean cross-entropy (nats per predicted word)"):
     """``{label: history}``: training (dashed) and validation (solid) loss per epoch, one colour
-    per label, the kept epoch (lowest validation loss) as a dot. The legend's first column names
-    the models by colour, its second what each line style means."""
+    and marker per label, the kept epoch (lowest validation loss) as a dot. The legend's first
+    column names the models by colour and marker, its second what each line style means."""
     fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    models = []
+    models, read = [], []
     for k, (label, h) in enumerate(histories.items()):
-        color = f"C{k}"
         epochs = np.arange(1, len(h["train_loss"]) + 1)
-        ax.plot(epochs, h["train_loss"], "--", color=color)
+        style = series_style(label, k, len(epochs))
+        color, mark = style["color"], {key: style[key] for key in ("marker", "ms", "markevery")}
+        ax.plot(epochs, h["train_loss"], "--", color=color, **mark)
+        said = f"{label}: training {_span(h['train_loss'], '.3f')}"
         if h.get("val_loss"):
-            ax.plot(epochs, h["val_loss"], "-", color=color)
+            ax.plot(epochs, h["val_loss"], "-", color=color, **mark)
             best = h["best_epoch"]
-            ax.plot(best + 1, h["val_loss"][best], "o", color=color)
+            ax.plot(best + 1, h["val_loss"][best], "o", color=color, ms=8)
+            said += f", validation lowest {h['val_loss'][best]:.3f} at the kept epoch {best + 1} of {len(epochs)}"
             label = f"{label} (kept epoch {best + 1})"
-        models.append(plt.Line2D([], [], color=color, lw=3, label=label))
+        read.append(said)
+        models.append(plt.Line2D([], [], color=color, lw=3, marker=style["marker"], label=label))
     styles = [plt.Line2D([], [], ls="--", color="0.3", label="training: mean over the epoch's mini-batches"),
               plt.Line2D([], [], ls="-", color="0.3", label="validation, after the epoch"),
               plt.Line2D([], [], ls="", marker="o", color="0.3", label="epoch kept (lowest validation)")]
@@ -333,7 +535,9 @@ def loss_curves(histories: dict, title: str = "", ylabel: str = "mean cross-entr
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.set_title(title)
-    return fig
+    return describe(fig, (f"{_one_line(title)}: t" if title else "T")
+                    + f"raining (dashed) and validation (solid) {ylabel.split(' (')[0]} per epoch for "
+                      f"{_count(len(histories), 'model')}. " + "; ".join(read) + ".")
 
 
 def _word_label(w: str) -> str:
@@ -416,38 +620,55 @@ def densest_window(xy: np.ndarray, frac: float = 0.3) -> tuple[float, float, flo
     return x0 - mx, x1 + mx, y0 - my, y1 + my
 
 
+#: The colour of the words in no group, on the embedding map (their labels: :func:`text_colour` of it).
+OTHER_WORDS = "0.55"
+
+
+def _marker_path(marker):
+    """A marker's path in points, for a scatter whose points have different markers."""
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform())
+
+
 def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups: dict | None = None,
                   P: int | None = None, seed: int | None = None, zoom: bool = True):
     """Embeddings R (V, D) of ``n`` words projected on their first two principal components
     (:func:`embedding_pca`): the ``n`` most frequent by ``counts`` (V,) when given (e.g.
     occurrences in the training data), else the first ``n`` of ``words``.
 
-    ``groups`` (``{name: words}``) colours the words of each group (its words that are among
-    the ``n``), the others grey. Labels never overlap each other or a dot: a word whose label
-    has no free spot is drawn unlabelled (:func:`place_labels`; the groups' words are labelled
-    first, then the others by frequency). With ``zoom``, a second panel enlarges the densest
-    part of the map (:func:`densest_window`, marked by a dashed box) where more labels fit.
+    ``groups`` (``{name: words}``) gives the words of each group (its words that are among the
+    ``n``) a colour and a marker of their own, the others grey dots; each label in its dot's
+    colour, darkened to contrast 4.5:1 with the white background (:func:`text_colour`). Labels
+    never overlap each other or a dot: a word whose label has no free spot is drawn unlabelled
+    (:func:`place_labels`; the groups' words are labelled first, then the others by frequency).
+    With ``zoom``, a second panel enlarges the densest part of the map (:func:`densest_window`,
+    marked by a dashed box) where more labels fit.
     ``P`` and ``seed`` (the model's hidden size and seed) go into the title with D. The labelled
     words of each panel are in ``fig.labelled`` (``[indices into words]`` per panel)."""
     idx = most_frequent(counts, n) if counts is not None else np.arange(min(n, len(words)))
     xy, share = embedding_pca(R, idx)
     names = [words[i] for i in idx]
-    color = np.array(["0.55"] * len(idx), dtype=object)
+    color = np.array([OTHER_WORDS] * len(idx), dtype=object)
+    marker = np.array(["o"] * len(idx), dtype=object)
     first = []
     legend = []
+    centres = []
     for k, (group, members) in enumerate((groups or {}).items()):
         hits = [j for j, w in enumerate(names) if w in set(members)]
         if hits:
-            color[hits] = f"C{k}"
+            color[hits], marker[hits] = colour(k), MARKERS[k % len(MARKERS)]
             first += [j for j in hits if j not in first]
-            legend.append((group, f"C{k}", len(hits)))
+            legend.append((group, colour(k), len(hits), MARKERS[k % len(MARKERS)]))
+            x, y = xy[hits].mean(axis=0)
+            centres.append(f"{group} ({len(hits)} words) at ({x:.2f}, {y:.2f})")
     rest = [j for j in range(len(idx)) if j not in first]  # idx is most frequent first
     order = first + rest
     panels = [None] + ([densest_window(xy)] if zoom else [])  # a panel's window, None: the whole map
     fig, axes = plt.subplots(1, len(panels), figsize=(8.2 * len(panels), 8.2), squeeze=False, layout="constrained")
     axes = axes[0]
     for ax, window in zip(axes, panels):
-        ax.scatter(xy[:, 0], xy[:, 1], s=16, c=list(color), zorder=2)
+        dots = ax.scatter(xy[:, 0], xy[:, 1], s=16, c=list(color), zorder=2)
+        dots.set_paths([_marker_path(m) for m in marker])  # each group its own marker, not only its colour
         if window is None:
             ax.set_aspect("equal", adjustable="datalim")  # distances as in the projection
             ax.margins(0.06)
@@ -459,10 +680,10 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups:
         ax.set_xlabel(f"principal component 1 ({share[0]:.1%} of the variance; embedding units)")
         ax.set_ylabel(f"principal component 2 ({share[1]:.1%} of the variance; embedding units)")
         ax.grid(alpha=0.25)
-    handles = [plt.Line2D([], [], ls="", marker="o", color=c, label=f"{g} ({m})") for g, c, m in legend]
+    handles = [plt.Line2D([], [], ls="", marker=mk, color=c, label=f"{g} ({m})") for g, c, m, mk in legend]
     if handles:
-        handles.append(plt.Line2D([], [], ls="", marker="o", color="0.55",
-                                  label=f"other words ({len(idx) - sum(m for *_, m in legend)})"))
+        handles.append(plt.Line2D([], [], ls="", marker="o", color=OTHER_WORDS,
+                                  label=f"other words ({len(idx) - sum(m for _, _, m, _ in legend)})"))
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=10,
                    frameon=False)
     which = f"the {len(idx)} most frequent words" if counts is not None else f"the first {len(idx)} words"
@@ -474,6 +695,7 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups:
     fig.draw_without_rendering()  # the layout and the equal-aspect limits, final before labels are placed
     fig.set_layout_engine("none")
     fig.labelled = []
+    counted = []  # (labelled, shown) per panel
     for ax, window in zip(axes, panels):
         if window is not None:  # one data unit as long on both axes, as in the full map
             x0, x1, y0, y1 = window
@@ -485,18 +707,51 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups:
             (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
             axes[0].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ls="--", lw=1, color="k",
                                             zorder=1))
-        done = place_labels(ax, xy, [_word_label(w) for w in names], order, colors=list(color))
+        done = place_labels(ax, xy, [_word_label(w) for w in names], order, colors=[text_colour(c) for c in color])
         fig.labelled.append([int(idx[j]) for j in done])
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
         shown = int(np.sum((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)))
         where = "all the words" if window is None else "the dashed box of the left panel, enlarged"
         ax.set_title(f"{where}: {len(done)} of {shown} words labelled\n"
                      "(a word whose label would cover another label or dot is left unlabelled)", fontsize=10)
-    return fig
+        counted.append((len(done), shown))
+    others = len(idx) - sum(m for _, _, m, _ in legend)
+    zoomed = (f", and a second panel enlarging the densest part of the map ({counted[1][0]} of {counted[1][1]} "
+              f"words labelled there)" if zoom else "")
+    groups_said = (f" Centres of the groups (component 1, component 2): {'; '.join(centres)}; the {others} other "
+                   f"words grey." if centres else "")
+    return describe(fig, f"Word embeddings of the language model ({model}): {which} projected by PCA on their first "
+                         f"two principal components ({share[0]:.1%} and {share[1]:.1%} of the variance), one dot per "
+                         f"word, spread from {xy[:, 0].min():.2f} to {xy[:, 0].max():.2f} on component 1 and "
+                         f"{xy[:, 1].min():.2f} to {xy[:, 1].max():.2f} on component 2, labelled where the label "
+                         f"fits ({counted[0][0]} of {counted[0][1]} labelled){zoomed}.{groups_said}")
 
 
-#: Colours of the next-word bars: the model's most likely words, and the true 4th word.
-NEXT_WORD_COLORS = {"predicted": "C0", "true": "C1"}
+#: Colours of the next-word bars: the model's most likely words, and the true 4th word (which is
+#: also hatched, and its tick label written in its colour, darkened for contrast).
+NEXT_WORD_COLORS = {"predicted": PALETTE[0], "true": PALETTE[1]}
+
+
+#: The hatching of the true 4th word's bar.
+TRUE_WORD_HATCH = "///"
+
+
+def next_word_text(candidates, actual=None, actual_rank=None, actual_prob=None, n_words=None,
+                   shown: int | None = None) -> str:
+    """What a panel of :func:`next_word_axes` shows: the candidates with their probabilities, most
+    likely first (the first ``shown`` of them, default all), and the true word's rank and probability."""
+    text = ", ".join(f"{_word_label(w)} {p:.3f}" for w, p in candidates[:shown])
+    if shown and shown < len(candidates):
+        text += f" (down to {candidates[-1][1]:.3f} for the {len(candidates)}th)"
+    if actual is not None:
+        probs = dict(candidates)
+        rank = actual_rank if actual_rank is not None else (
+            [w for w, _ in candidates].index(actual) + 1 if actual in probs else None)
+        prob = actual_prob if actual_prob is not None else probs.get(actual)
+        of = f" of {n_words}" if n_words is not None else ""
+        where = f"ranks {rank}{of}" if rank is not None else "is not among them"
+        text += f"; the true 4th word “{actual}” {where}" + (f", probability {prob:.3f}" if prob is not None else "")
+    return text
 
 
 def next_word_axes(ax, candidates, actual=None, actual_rank=None, actual_prob=None, n_words=None):
@@ -517,12 +772,15 @@ def next_word_axes(ax, candidates, actual=None, actual_rank=None, actual_prob=No
         rank = f" (rank {actual_rank}{of})" if actual_rank is not None else ""
         ticks.append(_word_label(actual) + rank)
     colors = [NEXT_WORD_COLORS["true" if w == actual else "predicted"] for w in words]
-    ax.barh(ypos, probs, color=colors, height=0.75)
+    bars = ax.barh(ypos, probs, color=colors, height=0.75)
+    for bar, w in zip(bars, words):
+        if w == actual:  # marked without colour too
+            bar.set(hatch=TRUE_WORD_HATCH, edgecolor="white", lw=0)
     for y, p in zip(ypos, probs):
         ax.text(p + 0.01, y, f"{p:.3f}", va="center", fontsize=8)
     ax.set_yticks(ypos, ticks)
     for tick, c in zip(ax.get_yticklabels(), colors):
-        tick.set_color(c if c == NEXT_WORD_COLORS["true"] else "black")
+        tick.set_color(text_colour(c) if c == NEXT_WORD_COLORS["true"] else "black")
     ax.set_ylim(max(ypos) + 0.7, -0.7)
     ax.set_xlim(0, 1)
     ax.set_xlabel("predicted probability of the 4th word (0 to 1)")
@@ -535,7 +793,8 @@ def _next_word_legend(fig_or_ax, marked: bool, k: int, **kw):
 
     handles = [Patch(color=NEXT_WORD_COLORS["predicted"], label=f"the model's {k} most likely 4th words")]
     if marked:
-        handles.append(Patch(color=NEXT_WORD_COLORS["true"], label="the true 4th word of the test 4-gram"))
+        handles.append(Patch(facecolor=NEXT_WORD_COLORS["true"], hatch=TRUE_WORD_HATCH, edgecolor="white", lw=0,
+                             label="the true 4th word of the test 4-gram"))
     fig_or_ax.legend(handles=handles, fontsize=9, **kw)
 
 
@@ -553,7 +812,10 @@ def top10_figure(candidates, trigram, actual=None, model: str | None = None, act
         title = f"Language model {model}\n" + title
     ax.set_title(title, fontsize=11)
     _next_word_legend(ax, actual is not None, len(candidates), loc="lower right")
-    return fig
+    who = f"Language model {model}: b" if model is not None else "B"
+    return describe(fig, f"{who}ar chart of the next-word probabilities after “{' '.join(trigram)}” on a 0 to 1 "
+                         f"axis, the {len(candidates)} most likely first: "
+                         f"{next_word_text(candidates, actual, actual_rank, actual_prob, n_words)}.")
 
 
 def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, cols: int = 3):
@@ -573,6 +835,7 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
     fig, axes = plt.subplots(rows, cols, figsize=(max(7.0, 4.6 * cols + 0.6), 4.3 * rows + 1.0), squeeze=False,
                              layout="constrained")
     fig.marked = []  # per panel: (the true word, its rank, its probability), or None
+    read = []
     for j, ax in enumerate(axes.ravel()):
         if j >= n:
             ax.axis("off")
@@ -587,9 +850,12 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
             next_word_axes(ax, candidates, actual, rank, p[index[actual]], len(words))
             title += f"\ntrue 4th word “{actual}”: rank {rank}, probability {p[index[actual]]:.3f}"
             fig.marked.append((actual, rank, float(p[index[actual]])))
+            said = next_word_text(candidates, actual, rank, p[index[actual]], len(words), shown=3)
         else:
             next_word_axes(ax, candidates)
             fig.marked.append(None)
+            said = next_word_text(candidates, shown=3)
+        read.append(f"after “{' '.join(words[i] for i in ids[j])}”, {said}")
         ax.set_title(title, fontsize=10)
         if j % cols:
             ax.set_ylabel("")
@@ -599,7 +865,9 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
     fig.suptitle(f"Next-word probabilities of the language model {label(result.config, seed=True)}:\n"
                  f"the {k} most likely 4th words {what}", fontsize=12)
     _next_word_legend(fig, actuals is not None, k, loc="outside lower center", ncol=2, frameon=False)
-    return fig
+    return describe(fig, f"Next-word probabilities of the language model {label(result.config, seed=True)}: "
+                         f"{n} bar charts, one per context, of the {k} most likely 4th words on a 0 to 1 axis. The "
+                         f"three most likely of each: " + "; ".join(read) + ".")
 
 
 # -- Part 3: the sequence classifiers (notebook 3) -----------------------------------------------
@@ -607,63 +875,96 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
 
 def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0,
                      ylabel: str = "acceleration", channels=None, title: str = ""):
-    """A few windows (N, T, C) of each class, one panel per class, channels as colours (named
-    by ``channels``, default "channel 0", ...), later windows fainter; ``ylabel`` should say the
-    unit."""
+    """A few windows (N, T, C) of each class, one panel per class, channels as colours and line
+    styles (named by ``channels``, default "channel 0", ...), later windows fainter; ``ylabel``
+    should say the unit."""
     rng = np.random.default_rng(seed)
     K = len(classes)
     cols = min(K, 3)
     rows = int(np.ceil(K / cols))
     names = list(channels) if channels is not None else [f"channel {c}" for c in range(X.shape[2])]
     fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows + 0.4), sharey=True, squeeze=False)
+    read = []
     for k, ax in enumerate(axes.ravel()):
         if k >= K:
             ax.axis("off")
             continue
         idx = np.flatnonzero(y == k)
-        for j, i in enumerate(rng.choice(idx, size=min(per_class, len(idx)), replace=False)):
+        picked = rng.choice(idx, size=min(per_class, len(idx)), replace=False)
+        for j, i in enumerate(picked):
             for c in range(X.shape[2]):
-                ax.plot(X[i, :, c], color=f"C{c}", alpha=1.0 - 0.25 * j, lw=0.8,
-                        label=names[c] if j == 0 else None)
+                ax.plot(X[i, :, c], color=colour(c), ls=LINE_STYLES[c % len(LINE_STYLES)], alpha=1.0 - 0.25 * j,
+                        lw=0.8, label=names[c] if j == 0 else None)
         ax.set_title(classes[k])
         ax.set_xlabel("time step")
+        if len(picked):
+            shown = X[picked]
+            read.append(f"{classes[k]} {shown.min():.1f} to {shown.max():.1f} (sd {shown.std():.2f})")
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     axes[0, 0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return describe(fig, (f"{_one_line(title)}: " if title else "")
+                    + f"{K} panels, one per class, each with up to {per_class} raw windows of {X.shape[1]} time "
+                      f"steps, the {X.shape[2]} channels ({_join(names)}) as lines; {ylabel} against time step. "
+                      f"Range and standard deviation of the windows shown: " + "; ".join(read) + ".")
 
 
-COST_TERMS_ORDER = {name: k for k, name in enumerate(COST_TERMS)}
-
-
-def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10):
+def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10) -> str:
     """One confusion matrix on ``ax``: rows true class, columns prediction, every count written
-    in its cell. Plain matplotlib: ``seaborn.heatmap`` redraws the whole figure to check its tick
-    labels, which doubled the sequence explorer's replot time (1.1 s -> 0.6 s measured)."""
+    in its cell, in black or white, whichever contrasts more with the cell's colour (the map:
+    :data:`COLOUR_MAP`). Plain matplotlib: ``seaborn.heatmap`` redraws the whole figure to check
+    its tick labels, which doubled the sequence explorer's replot time (1.1 s -> 0.6 s measured).
+    Returns the matrix's description (:func:`confusion_text`)."""
     cm = np.asarray(cm)
-    ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(int(cm.max()), 1))
+    image = ax.imshow(cm, cmap=COLOUR_MAP, vmin=0, vmax=max(int(cm.max()), 1))
     for (i, j), count in np.ndenumerate(cm):
         ax.text(j, i, str(count), ha="center", va="center", fontsize=fontsize,
-                color="white" if count > cm.max() / 2 else "black")
+                color=ink_on(image.cmap(image.norm(count))))
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(len(classes)), classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
+    return confusion_text(cm, classes)
+
+
+def confusion_text(cm, classes: list) -> str:
+    """A confusion matrix (K, K; rows true) in words: its accuracy, each class's share recognised
+    and the largest confusion."""
+    cm = np.asarray(cm)
+    rows = cm.sum(axis=1)
+    recall = ", ".join(f"{c} {cm[k, k]}/{rows[k]}" for k, c in enumerate(classes))
+    off = cm - np.diag(np.diag(cm))
+    text = f"accuracy {np.trace(cm) / max(cm.sum(), 1):.1%}, correct per true class {recall}"
+    if off.max() > 0:
+        i, j = np.unravel_index(np.argmax(off), off.shape)
+        text += f"; largest confusion {classes[i]} predicted as {classes[j]} ({off[i, j]})"
+    return text
 
 
 def confusion_figure(confusions: dict, classes: list, title: str = ""):
     """``{label: (K, K) counts}`` side by side; rows true class, columns prediction."""
     fig, axes = plt.subplots(1, len(confusions), figsize=(5.5 * len(confusions), 4.8), squeeze=False)
+    read = []
     for ax, (label, cm) in zip(axes[0], confusions.items()):
         cm = np.asarray(cm)
-        confusion_axes(ax, cm, classes, f"{label} (accuracy {np.trace(cm) / max(cm.sum(), 1):.1%})")
+        read.append(f"{label}: " + confusion_axes(ax, cm, classes,
+                                                  f"{label} (accuracy {np.trace(cm) / max(cm.sum(), 1):.1%})"))
     fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return describe(fig, (f"{_one_line(title)}: " if title else "")
+                    + ("a confusion matrix" if len(confusions) == 1 else f"{len(confusions)} confusion matrices")
+                    + f" of counts (rows true class, columns predicted, classes {_join(classes)}). "
+                    + ". ".join(read) + ".")
+
+
+def _log_positive(v: np.ndarray) -> tuple[np.ndarray, int]:
+    """``v`` with its values <= 0 as NaN (a log axis cannot draw them), and how many there were."""
+    zeros = int(np.sum(v <= 0))
+    return np.where(v > 0, v, np.nan), zeros
 
 
 def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time step from the loss at t = T"):
@@ -672,13 +973,14 @@ def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time
     The y-axis spans every value; a value of exactly 0 cannot be drawn on a log axis and is
     reported in the legend instead of silently dropped."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    positive = []
-    for label, g in norms.items():
+    positive, read = [], []
+    for k, (label, g) in enumerate(norms.items()):
         g = np.asarray(g, dtype=np.float64)
-        zeros = int(np.sum(g <= 0))
+        drawn, zeros = _log_positive(g)
         note = f" ({zeros} steps exactly 0, not drawn)" if zeros else ""
-        ax.semilogy(np.arange(1, len(g) + 1), np.where(g > 0, g, np.nan), label=label + note)
+        ax.semilogy(np.arange(1, len(g) + 1), drawn, label=label + note, **series_style(label, k, len(g)))
         positive.append(g[g > 0])
+        read.append(f"{label} {g[0]:.2g} at t = 1 and {g[-1]:.2g} at t = {len(g)}{note}")
     values = np.concatenate(positive) if positive else np.array([1.0])
     if values.size:
         ax.set_ylim(values.min() / 10, values.max() * 10)
@@ -687,7 +989,8 @@ def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    return fig
+    return describe(fig, f"{_one_line(title)}: the mean gradient norm ‖∂L/∂h_t‖ against the time step t, on a log "
+                         f"scale, one line per model: " + "; ".join(read) + ".")
 
 
 def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict | None = None):
@@ -696,26 +999,29 @@ def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict |
     ``panels`` maps a panel title to ``{label: (N, T) values}`` (one row per window, e.g.
     ‖∂L_n/∂h_t‖ / ‖∂L_n/∂h_T‖): each label is drawn as the median over the windows with the
     10th-90th percentile band shaded -- the windows span many orders of magnitude, and a mean
-    would follow the few largest. ``styles`` maps a label to plot keywords (colour, line style).
-    Values of exactly 0 cannot be drawn on a log axis: their count goes into the legend."""
+    would follow the few largest. ``styles`` maps a label to plot keywords (colour, line style,
+    marker; default :func:`series_style`). Values of exactly 0 cannot be drawn on a log axis:
+    their count goes into the legend."""
     styles = styles or {}
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.6), sharey=True, squeeze=False)
-    drawn = []
+    drawn, read = [], []
     for ax, (panel, curves) in zip(axes[0], panels.items()):
+        said = []
         for k, (label, v) in enumerate(curves.items()):
             v = np.asarray(v, dtype=np.float64)
             t = np.arange(1, v.shape[1] + 1)
-            zeros = int(np.sum(v <= 0))
+            v, zeros = _log_positive(v)
             note = f" ({zeros} values exactly 0, not drawn)" if zeros else ""
-            v = np.where(v > 0, v, np.nan)
-            style = {"color": f"C{k}", **styles.get(label, {})}
+            style = {**series_style(label, k, len(t)), **styles.get(label, {})}
             lo, mid, hi = np.nanpercentile(v, [10, 50, 90], axis=0)
             ax.fill_between(t, lo, hi, color=style["color"], alpha=0.12, lw=0)
             ax.semilogy(t, mid, label=label + note, **style)
             drawn.append(v[np.isfinite(v)])
+            said.append(f"{label} {mid[0]:.2g} (10–90%: {lo[0]:.2g} to {hi[0]:.2g}){note}")
         ax.set_title(panel)
         ax.set_xlabel("time step t (the loss sits at t = T)")
         ax.grid(alpha=0.3, which="major")
+        read.append(f"{panel}, median at t = 1: " + ", ".join(said))
     values = np.concatenate(drawn) if drawn else np.array([1.0])
     if values.size:
         ax.set_ylim(values.min() / 3, values.max() * 3)
@@ -733,24 +1039,31 @@ def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict |
     if title:
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.04 + 0.045 * ((len(legend) - 1) // 3), 1, 1))
-    return fig
+    return describe(fig, (f"{_one_line(title)}. " if title else "")
+                    + f"{_count(len(panels), 'panel')} ({_join(panels)}), log scale: {ylabel} against the time "
+                      f"step t, the median over windows as a line and the 10th–90th percentile shaded. "
+                    + "; ".join(read) + ".")
 
 
 def cell_styles(labels) -> dict:
-    """One colour per cell for labels that start with the cell's name ("RNN ...", "LSTM ...");
-    a cell state's curve (a label with "c_t") dashed."""
-    colours = {"RNN": "C0", "LSTM": "C1", "GRU": "C2", "MGU": "C3"}
-    return {label: {"color": colours.get(label.split()[0], "C4"), "ls": "--" if "c_t" in label else "-"}
-            for label in labels}
+    """One colour and marker per cell for labels that start with the cell's name ("RNN ...",
+    "LSTM ...", :func:`series_style`); a cell state's curve (a label with "c_t") dashed, the others solid."""
+    return {label: {**series_style(label, k), "ls": "--" if "c_t" in label else "-"}
+            for k, label in enumerate(labels)}
 
 
 def step_gradient_norms(norms: dict, clip: float | None = None, title: str = ""):
     """``{label: (steps,)}`` the global gradient norm of every SGD step, log scale, with the
-    clipping threshold ``clip`` as a dashed line."""
+    clipping threshold ``clip`` as a dashed black line."""
     fig, ax = plt.subplots(figsize=(8, 4))
+    read = []
     for k, (label, g) in enumerate(norms.items()):
         g = np.asarray(g, dtype=np.float64)
-        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, color=plots_colour(label, k), label=label)
+        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, label=label, **series_style(label, k, len(g)))
+        said = f"{label} median {np.median(g):.3g}, largest {g.max():.3g}"
+        if clip is not None:
+            said += f", {np.mean(g > clip):.0%} of steps above the threshold"
+        read.append(said)
     if clip is not None:
         ax.axhline(clip, color="k", ls="--", lw=1, label=f"clipping threshold ({clip:g})")
     ax.set_xlabel("SGD step (mini-batch of 32)")
@@ -759,7 +1072,11 @@ def step_gradient_norms(norms: dict, clip: float | None = None, title: str = "")
     ax.set_title(title)
     ax.legend(fontsize=9)
     fig.tight_layout()
-    return fig
+    steps = max(len(g) for g in norms.values())
+    threshold = f", the clipping threshold {clip:g} dashed" if clip is not None else ""
+    return describe(fig, (f"{_one_line(title)}: t" if title else "T")
+                    + f"he norm of the whole gradient at each of {steps} SGD steps, log scale, one line per model"
+                      f"{threshold}. " + "; ".join(read) + ".")
 
 
 def training_curves(histories: dict, title: str = ""):
@@ -770,29 +1087,37 @@ def training_curves(histories: dict, title: str = ""):
     mean mini-batch loss of the SGD iterate W is another model's loss: :func:`iterate_loss`.)"""
     n = len(histories)
     fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), sharey="row", squeeze=False)
+    read = []
     for j, (label, h) in enumerate(histories.items()):
         ep = np.arange(1, len(h["val_loss"]) + 1)
         best = h["best_epoch"] + 1
         ax = axes[0, j]
-        ax.plot(ep, h["val_loss"], "-", color="C1", label="validation")
+        ax.plot(ep, h["val_loss"], "-", color=colour(1), label="validation")
         ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
         ax.set_title(label)
         ax = axes[1, j]
+        said = ""
         if h.get("train_acc"):
-            ax.plot(ep, h["train_acc"], "--", color="C0", label="training (512 windows)")
-        ax.plot(ep, h["val_acc"], "-", color="C1", label="validation")
+            ax.plot(ep, h["train_acc"], "--", color=colour(0), label="training (512 windows)")
+            said = f", training accuracy {h['train_acc'][best - 1]:.2f}"
+        ax.plot(ep, h["val_acc"], "-", color=colour(1), label="validation")
         ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
         ax.set_xlabel("epoch")
         for ax in axes[:, j]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
+        read.append(f"{label}: kept epoch {best} of {len(ep)}, validation cross-entropy {h['val_loss'][best - 1]:.3f}"
+                    f" (lowest {min(h['val_loss']):.3f}), validation accuracy {h['val_acc'][best - 1]:.2f}{said}")
     axes[0, 0].set_ylabel("validation cross-entropy (nats)")
     axes[1, 0].set_ylabel("accuracy")
     handles, labels = axes[1, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
     fig.suptitle(title or "Averaged weights W̄ (the weights validated and kept)")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
+    return describe(fig, f"{_one_line(title or 'Averaged weights W̄ (the weights validated and kept)')}: one column per "
+                         f"model, validation cross-entropy per epoch on top, accuracy below (training windows "
+                         f"dashed, validation solid), the kept epoch a grey vertical line. At the kept epoch: "
+                         + "; ".join(read) + ".")
 
 
 def iterate_loss(histories: dict, title: str = ""):
@@ -800,9 +1125,11 @@ def iterate_loss(histories: dict, title: str = ""):
     That loss belongs to the SGD iterate W while it moves through the epoch -- not to the
     averaged weights that are validated and kept -- so it is plotted on its own."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
+    read = []
     for k, (label, h) in enumerate(histories.items()):
         ep = np.arange(1, len(h["train_loss"]) + 1)
-        ax.plot(ep, h["train_loss"], "-", color=f"C{k}", label=label)
+        ax.plot(ep, h["train_loss"], label=label, **series_style(label, k, len(ep)))
+        read.append(f"{label} {_span(h['train_loss'], '.3f')} over {len(ep)} epochs")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("training cross-entropy (nats)")
@@ -811,13 +1138,16 @@ def iterate_loss(histories: dict, title: str = ""):
     ax.set_title(title or "SGD iterate W: mean mini-batch loss over each epoch")
     ax.legend(fontsize=9)
     fig.tight_layout()
-    return fig
+    return describe(fig, f"{_one_line(title or 'SGD iterate W: mean mini-batch loss over each epoch')}: the mean "
+                         f"training cross-entropy of each epoch's mini-batches, one line per model: "
+                         + "; ".join(read) + ".")
 
 
 def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
     """``{label: {lr: [validation accuracy per seed]}}``: every seed as a dot, the mean as a line
     over η (log axis); the chosen η circled. The labels' dots are set a little apart along η (on
-    the log axis) so that no dot hides another; each label has its own colour and line style."""
+    the log axis) so that no dot hides another; each label has its own colour, line style and
+    marker."""
     from matplotlib.lines import Line2D
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -825,21 +1155,31 @@ def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on valid
     for k, (label, accs) in enumerate(val_acc.items()):
         lrs = sorted(accs)
         shift = 10 ** (0.035 * (k - (n - 1) / 2))  # a few per cent of η, the same on every η
-        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], LINE_STYLES[k % len(LINE_STYLES)], color=f"C{k}",
+        style = series_style(label, k)
+        ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], ls=style["ls"], color=style["color"],
                     label=f"{label}: mean over seeds")
         for lr in lrs:
-            ax.plot(np.full(len(accs[lr]), lr * shift), accs[lr], "o", ms=4, color=f"C{k}", alpha=0.7)
-        ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=f"C{k}")
+            ax.plot(np.full(len(accs[lr]), lr * shift), accs[lr], style["marker"], ms=4, color=style["color"],
+                    alpha=0.7)
+        ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=style["color"])
     handles, labels = ax.get_legend_handles_labels()
+    handles = [Line2D([], [], ls=h.get_linestyle(), color=h.get_color(), marker=series_style(label, k)["marker"],
+                      ms=4) for k, (h, label) in enumerate(zip(handles, val_acc))]
     handles += [Line2D([], [], ls="", marker="o", ms=4, color="0.4"), Line2D([], [], ls="", marker="o", ms=12,
                                                                                mfc="none", color="0.4")]
-    labels += ["one seed", "the chosen η"]
+    labels += ["one seed (the model's marker)", "the chosen η"]
     ax.set_xlabel("learning rate η (log scale)")
     ax.set_ylabel("validation accuracy (best epoch)")
     ax.set_title(title)
     ax.legend(handles, labels, fontsize=9)
     fig.tight_layout()
-    return fig
+    grid = sorted({lr for accs in val_acc.values() for lr in accs})
+    return describe(fig, f"{_one_line(title)}: validation accuracy (best epoch) against the learning rate η (log "
+                         f"scale, η = {', '.join(f'{lr:g}' for lr in grid)}) for {_join(val_acc)}, each seed a dot "
+                         f"and the mean over seeds a line. Chosen η: "
+                         + ", ".join(f"{label} {chosen[label]:g}" for label in val_acc)
+                         + "; mean validation accuracy at the chosen η: "
+                         + ", ".join(f"{np.mean(accs[chosen[label]]):.2f}" for label, accs in val_acc.items()) + ".")
 
 
 def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", seeds=None):
@@ -850,21 +1190,23 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", se
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    rows = []
+    rows, read = [], []
     for k, (label, v) in enumerate(values.items()):
         v = np.asarray(v, dtype=float)
         ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6, zorder=1)
+        sd = f" ± {v.std(ddof=1):.3f}" if len(v) > 1 else ""
         if len(v) > 1:  # beside the middle, where the seeds' dots are not
             ax.errorbar(k - 0.135, v.mean(), yerr=v.std(ddof=1), color="0.2", capsize=5, zorder=2,
                         label="mean ± 1 sd over seeds" if k == 0 else None)
         ax.text(k, 0.02 * v.mean(), f"mean\n{v.mean():.3f}", ha="center", va="bottom", fontsize=9)
         names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
         rows += [(label, x, name) for x, name in zip(v, names)]
+        read.append(f"{label} {v.mean():.3f}{sd} ({', '.join(f'{x:.3f}' for x in v)})")
     x, y, hue = (list(c) for c in zip(*rows))
     sns.stripplot(x=x, y=y, hue=hue if seeds is not None else None,
                   dodge=seeds is not None, jitter=0 if seeds is not None else 0.15, size=7,
-                  palette="dark" if seeds is not None else None,
-                  color=None if seeds is not None else "C0", ax=ax, zorder=3)
+                  palette=[colour(k) for k in range(len(seeds))] if seeds is not None else None,
+                  color=None if seeds is not None else colour(0), ax=ax, zorder=3)
     ax.set_xticks(range(len(values)), list(values))
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
@@ -872,7 +1214,10 @@ def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", se
     if seeds is not None:  # below the axes: inside, it would cover dots
         ax.legend(title=None, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False)
     fig.tight_layout()
-    return fig
+    each = f"each seed ({_join(seeds)}) a dot in its own place" if seeds is not None else "each run a dot"
+    return describe(fig, (f"{_one_line(title)}: " if title else "")
+                    + f"{ylabel} of {_join(values)}: a grey bar for the mean over seeds with ± 1 standard deviation, "
+                      f"{each}. Mean ± sd (each seed): " + "; ".join(read) + ".")
 
 
 def sequence_figure(result):
@@ -885,16 +1230,25 @@ def sequence_figure(result):
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     h = result.history
     ep = np.arange(1, len(h["train_loss"]) + 1)
-    axes[0].plot(ep, h["train_loss"], "--", label="training: SGD iterate W\n(mean over the epoch's batches)")
-    axes[0].plot(ep, h["val_loss"], label="validation: averaged weights W̄")
+    axes[0].plot(ep, h["train_loss"], "--", color=colour(0),
+                 label="training: SGD iterate W\n(mean over the epoch's batches)")
+    axes[0].plot(ep, h["val_loss"], "-", color=colour(1), label="validation: averaged weights W̄")
     axes[0].axvline(h["best_epoch"] + 1, color="0.6", lw=0.8, label="epoch kept (W̄)")
     axes[0].set_xlabel("epoch")
     axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("cross-entropy (nats)")
     axes[0].legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    axes[0].set_title(f"{label(result.config)}, {result.config.n_hidden} units")
+    name = f"{label(result.config)}, {result.config.n_hidden} units"
+    axes[0].set_title(name)
+    read = []
     for ax, split in zip(axes[1:], ("train", "test")):
-        confusion_axes(ax, m[f"{split}_confusion"], m["classes"],
-                       f"{split}, kept weights (accuracy {m[f'{split}_accuracy']:.1%})", fontsize=12)
+        read.append(f"{split}: " + confusion_axes(ax, m[f"{split}_confusion"], m["classes"],
+                                                  f"{split}, kept weights (accuracy {m[f'{split}_accuracy']:.1%})",
+                                                  fontsize=12))
     fig.tight_layout()
-    return fig
+    best = h["best_epoch"]
+    return describe(fig, f"{name}. Left: cross-entropy per epoch, training (the SGD iterate, dashed) "
+                         f"{_span(h['train_loss'], '.3f')}, validation (averaged weights, solid) "
+                         f"{_span(h['val_loss'], '.3f')}; epoch {best + 1} of {len(ep)} kept (validation "
+                         f"{h['val_loss'][best]:.3f}). Middle and right: confusion matrices of the kept weights (rows "
+                         f"true class, columns predicted). " + ". ".join(read) + ".")

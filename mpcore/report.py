@@ -11,19 +11,33 @@ from .experiments import label
 
 
 def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = None) -> dict:
-    """Figures, ``summary.json`` and ``summary.md`` from results (see :func:`study.build_summary`).
-    Returns the summary dict."""
+    """Figures, ``summary.json`` and ``summary.md`` from results (see :func:`study.build_summary`);
+    ``summary.md`` ends with every figure as a Markdown image whose alt text is the figure's
+    (:func:`mpcore.plots.alt_text`). Returns the summary dict."""
     import matplotlib.pyplot as plt
 
-    from . import data, plots
-    from .models import autoencoder
+    from . import plots
 
     out.mkdir(parents=True, exist_ok=True)
     summary = study.build_summary(results, data_dir, chosen_lr)
+    figures = {}  # file name -> alt text, in the order written
 
     def save(fig, name):
         fig.savefig(out / f"{name}.png", dpi=110)
+        figures[f"{name}.png"] = plots.alt_text(fig)
         plt.close(fig)
+
+    with plt.rc_context(plots.STYLE):  # the notebooks' palette and colour map, whatever the caller's settings
+        _figures(results, summary, data_dir, chosen_lr, save)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    (out / "summary.md").write_text(summary_markdown(summary, figures))
+    return summary
+
+
+def _figures(results, summary: dict, data_dir, chosen_lr, save):
+    """Every figure of the report, each handed to ``save(fig, name)``."""
+    from . import data, plots
+    from .models import autoencoder
 
     by_part = {p: [r for r in results if r.config.part == p] for p in study.PART_NAMES}
     if by_part["autoencoder"]:
@@ -104,10 +118,6 @@ def write_report(results, out: Path, data_dir=None, chosen_lr: dict | None = Non
                                      styles=plots.cell_styles(next(iter(profiles.values())))),
              "sequence_gradient_norms")
 
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    (out / "summary.md").write_text(summary_markdown(summary))
-    return summary
-
 
 def _table(title: str, columns: dict, rows: list) -> list:
     """Markdown lines: a heading and one row per item; ``columns`` maps header -> cell(row)."""
@@ -120,7 +130,22 @@ def _pm(d: dict, fmt: str = ".3f") -> str:
     return f"{d['mean']:{fmt}} ± {d['sd']:{fmt}} ({', '.join(format(v, fmt) for v in d['values'])})"
 
 
-def summary_markdown(summary: dict) -> str:
+def _markdown_alt(alt: str) -> str:
+    """``alt`` inside a Markdown image's brackets: brackets and backslashes escaped, one line."""
+    return " ".join(alt.split()).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def figures_markdown(figures: dict) -> list:
+    """Markdown lines: a Figures section with each ``{file name: alt text}`` as an image."""
+    lines = ["## Figures", ""]
+    for name, alt in figures.items():
+        lines += [f"![{_markdown_alt(alt)}]({name})", ""]
+    return lines
+
+
+def summary_markdown(summary: dict, figures: dict | None = None) -> str:
+    """The summary as Markdown; with ``figures`` (``{file name: alt text}``), a Figures section
+    that shows each with its alt text."""
     lines = ["# mpcore study summary", ""]
     f = lambda key, fmt: (lambda e: "n/a" if e[key] is None else format(e[key], fmt))  # noqa: E731
     if "autoencoder" in summary:
@@ -185,4 +210,6 @@ def summary_markdown(summary: dict) -> str:
             "best validation accuracy of the last epochs minus the best before them":
                 lambda e: f"{gain(e)} (last {e['last_epochs']})",
             "test cross-entropy (nats)": f("test_ce", ".3f")}, runs)
+    if figures:
+        lines += figures_markdown(figures)
     return "\n".join(lines)

@@ -89,10 +89,10 @@ def test_embedding_map_draws_the_pca_of_the_most_frequent_words():
     xy, share = plots.embedding_pca(R, idx)
     full = fig.axes[0]
     np.testing.assert_allclose(full.collections[0].get_offsets(), xy)
-    # coloured by group: the group's words C0, every other word grey
+    # coloured by group: the group's words the palette's first colour, every other word grey
     colours = full.collections[0].get_facecolors()
     for k, i in enumerate(idx):
-        expected = "C0" if words[i] in groups["some"] else "0.55"
+        expected = plots.PALETTE[0] if words[i] in groups["some"] else plots.OTHER_WORDS
         np.testing.assert_allclose(colours[k], to_rgba(expected))
     # PCA: the two components' share of the variance, and the variance really is that share
     E_ = R[idx] - R[idx].mean(axis=0)
