@@ -60,17 +60,14 @@ def colour(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def series_style(label: str, k: int, n_points: int | None = None) -> dict:
-    """Plot keywords of the ``k``-th series named ``label``: its colour, line style and marker, so
-    that no two series differ by colour alone. A label that starts with a cell's name ("GRU",
-    "LSTM (η=0.1)") gets that cell's style in every figure (:data:`CELLS`). ``n_points``: the
-    curve's length, to mark about ten of its points."""
+def series_style(label: str, k: int) -> dict:
+    """Plot keywords of the ``k``-th series named ``label``: its colour, line style and marker
+    (spaced evenly along the curve, on any axis scale), so that no two series differ by colour
+    alone. A label that starts with a cell's name ("GRU", "LSTM (η=0.1)") gets that cell's style
+    in every figure (:data:`CELLS`)."""
     i = CELLS.get(label.split()[0], k) if label.split() else k
-    style = {"color": colour(i), "ls": LINE_STYLES[i % len(LINE_STYLES)], "marker": MARKERS[i % len(MARKERS)],
-             "ms": 5}
-    if n_points is not None:
-        style["markevery"] = max(1, n_points // 10)
-    return style
+    return {"color": colour(i), "ls": LINE_STYLES[i % len(LINE_STYLES)], "marker": MARKERS[i % len(MARKERS)],
+            "ms": 5, "markevery": 0.1}
 
 
 def relative_luminance(c) -> float:
@@ -401,8 +398,10 @@ def cost_curve(history: dict, title: str = ""):
 COST_TERMS = {"reconstruction": "reconstruction ½‖x − x̂‖² (mean over patches)",
               "weight_decay": "weight decay (λ/2)(‖W₁‖² + ‖W₂‖²)", "sparsity": "sparsity β Σ KL(ρ ‖ ρ̂ⱼ)"}
 
-#: Each term's line style (the total is solid black, the mean patch's reconstruction dotted).
-COST_TERM_STYLES = {"reconstruction": "--", "weight_decay": "-.", "sparsity": (0, (4, 1.5, 1, 1.5, 1, 1.5))}
+#: Each term's line style and marker (the total is solid black, the mean patch's reconstruction
+#: dotted), so that the terms differ without colour too.
+COST_TERM_STYLES = {"reconstruction": {"ls": "--"}, "weight_decay": {"ls": "-."},
+                    "sparsity": {"ls": "-", "marker": "^", "ms": 4, "markevery": 0.1}}
 
 COST_TERMS_ORDER = {name: k for k, name in enumerate(COST_TERMS)}
 
@@ -423,7 +422,7 @@ def cost_terms_axes(ax, history: dict, baseline: float | None = None) -> str:
             zeros = int(np.sum(v <= 0))  # a log axis cannot draw 0 (λ = 0, β = 0): said, not dropped silently
             note = f" ({zeros} iterations exactly 0, not drawn)" if zeros else ""
             ax.loglog(it[: len(v)], np.where(v > 0, v, np.nan), color=colour(COST_TERMS_ORDER[name]),
-                      ls=COST_TERM_STYLES[name], label=label + note)
+                      label=label + note, **COST_TERM_STYLES[name])
             read.append(f"{name.replace('_', ' ')} {_span(v, '.3g')}{note}")
     if baseline is not None:
         ax.axhline(baseline, color=colour(0), ls=":", lw=1.2, label="reconstruction of the mean patch")
@@ -449,22 +448,23 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
     axes = axes.ravel()
     overview = cost_terms_axes(axes[0], history, baseline)
     axes[0].set_title("the total and its three terms, from iteration 1", fontsize=10)
+    first = 10 if len(history["train_loss"]) > 10 else 1  # a short run: every iteration
     for ax, name in zip(axes[1:], names):
         v = np.asarray(monitor[name], dtype=float)
         it = np.arange(1, len(v) + 1)
-        ax.plot(it[9:], v[9:], color=colour(COST_TERMS_ORDER[name]), ls=COST_TERM_STYLES[name])
+        ax.plot(it[first - 1:], v[first - 1:], color=colour(COST_TERMS_ORDER[name]), **COST_TERM_STYLES[name])
         if name == "reconstruction" and baseline is not None:
             ax.axhline(baseline, color=colour(0), ls=":", lw=1.2, label="mean patch")
             ax.legend(fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel("L-BFGS iteration (log scale)")
         ax.set_ylabel("term of the cost")
-        ax.set_title(f"{COST_TERMS[name]}, from iteration 10", fontsize=10)
+        ax.set_title(f"{COST_TERMS[name]}, from iteration {first}", fontsize=10)
     if title:
         fig.suptitle(title)
     text = (f"{_one_line(title)}. " if title else "") + overview[0].upper() + overview[1:] + "."
     if names:
-        text += (f" {len(names)} more panels show each term alone from iteration 10 on a linear axis "
+        text += (f" {len(names)} more panels show each term alone from iteration {first} on a linear axis "
                  f"({_join(n.replace('_', ' ') for n in names)}).")
     return describe(fig, text)
 
@@ -511,7 +511,7 @@ def loss_curves(histories: dict, title: str = "", ylabel: str = "mean cross-entr
     models, read = [], []
     for k, (label, h) in enumerate(histories.items()):
         epochs = np.arange(1, len(h["train_loss"]) + 1)
-        style = series_style(label, k, len(epochs))
+        style = series_style(label, k)
         color, mark = style["color"], {key: style[key] for key in ("marker", "ms", "markevery")}
         ax.plot(epochs, h["train_loss"], "--", color=color, **mark)
         said = f"{label}: training {_span(h['train_loss'], '.3f')}"
@@ -978,7 +978,7 @@ def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time
         g = np.asarray(g, dtype=np.float64)
         drawn, zeros = _log_positive(g)
         note = f" ({zeros} steps exactly 0, not drawn)" if zeros else ""
-        ax.semilogy(np.arange(1, len(g) + 1), drawn, label=label + note, **series_style(label, k, len(g)))
+        ax.semilogy(np.arange(1, len(g) + 1), drawn, label=label + note, **series_style(label, k))
         positive.append(g[g > 0])
         read.append(f"{label} {g[0]:.2g} at t = 1 and {g[-1]:.2g} at t = {len(g)}{note}")
     values = np.concatenate(positive) if positive else np.array([1.0])
@@ -1012,7 +1012,7 @@ def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict |
             t = np.arange(1, v.shape[1] + 1)
             v, zeros = _log_positive(v)
             note = f" ({zeros} values exactly 0, not drawn)" if zeros else ""
-            style = {**series_style(label, k, len(t)), **styles.get(label, {})}
+            style = {**series_style(label, k), **styles.get(label, {})}
             lo, mid, hi = np.nanpercentile(v, [10, 50, 90], axis=0)
             ax.fill_between(t, lo, hi, color=style["color"], alpha=0.12, lw=0)
             ax.semilogy(t, mid, label=label + note, **style)
@@ -1059,7 +1059,7 @@ def step_gradient_norms(norms: dict, clip: float | None = None, title: str = "")
     read = []
     for k, (label, g) in enumerate(norms.items()):
         g = np.asarray(g, dtype=np.float64)
-        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, label=label, **series_style(label, k, len(g)))
+        ax.semilogy(np.arange(1, len(g) + 1), g, lw=0.9, label=label, **series_style(label, k))
         said = f"{label} median {np.median(g):.3g}, largest {g.max():.3g}"
         if clip is not None:
             said += f", {np.mean(g > clip):.0%} of steps above the threshold"
@@ -1128,7 +1128,7 @@ def iterate_loss(histories: dict, title: str = ""):
     read = []
     for k, (label, h) in enumerate(histories.items()):
         ep = np.arange(1, len(h["train_loss"]) + 1)
-        ax.plot(ep, h["train_loss"], label=label, **series_style(label, k, len(ep)))
+        ax.plot(ep, h["train_loss"], label=label, **series_style(label, k))
         read.append(f"{label} {_span(h['train_loss'], '.3f')} over {len(ep)} epochs")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")

@@ -121,11 +121,16 @@ def _catalogue(shipped):
     X_hat = 0.9 * X + 0.05
     out.append(("reconstructions", plots.reconstructions(X, X_hat, n=10),
                 [f"mean squared error per pixel {np.mean((X[:10] - X_hat[:10]) ** 2):.4f}", "first 10 patches"]))
-    h = {"train_loss": [3.0, 2.0, 1.25], "monitor": {"reconstruction": [2.0, 1.5, 1.0],
-                                                     "weight_decay": [0.1, 0.2, 0.25], "sparsity": [1.0, 0.5, 0.0]}}
-    out.append(("cost_curve", plots.cost_curve(h), ["from 3 to 1.25 over 3 iterations"]))
+    J = list(np.geomspace(3.0, 1.25, 30))
+    h = {"train_loss": J, "monitor": {"reconstruction": list(np.geomspace(2.0, 1.0, 30)),
+                                      "weight_decay": list(np.linspace(0.1, 0.25, 30)),
+                                      "sparsity": list(np.linspace(1.0, 0.0, 30))}}
+    out.append(("cost_curve", plots.cost_curve(h), ["from 3 to 1.25 over 30 iterations"]))
     out.append(("cost_terms_figure", plots.cost_terms_figure(h, "Cost", baseline=1.642),
-                ["from 3 to 1.25", "weight decay from 0.1 to 0.25", "1.642", "1 iterations exactly 0"]))
+                ["from 3 to 1.25", "weight decay from 0.1 to 0.25", "1.642", "1 iterations exactly 0",
+                 "from iteration 10"]))
+    short = {"train_loss": J[:3], "monitor": {k: v[:3] for k, v in h["monitor"].items()}}
+    out.append(("cost_terms_figure", plots.cost_terms_figure(short), ["from iteration 1 "]))
     main = shipped.get(experiments.MAIN_AUTOENCODER)
     out.append(("autoencoder_figure", plots.autoencoder_figure(main, scale="panel"),
                 [f"selectivity {main.metrics['selectivity']:.2f}", f"final cost {main.metrics['cost']:.4f}",
@@ -207,7 +212,8 @@ def _catalogue(shipped):
 @pytest.fixture(scope="module")
 def catalogue(shipped):
     with plt.rc_context({"axes.prop_cycle": cycler(color=["#ff0000", "#00ff00", "#123456"]),
-                         "image.cmap": "jet", "lines.color": "#ff00ff"}):  # a caller's settings must not leak
+                         "image.cmap": "jet", "lines.color": "#ff00ff",  # a caller's settings must not leak
+                         "figure.max_open_warning": 0}):
         figures = _catalogue(shipped)
     yield figures
     plt.close("all")
@@ -288,7 +294,9 @@ def test_every_colour_is_from_the_palette_or_grey(catalogue):
 def test_series_told_apart_by_colour_also_differ_by_style_or_marker(catalogue):
     for name, fig, _ in catalogue:
         for ax in fig.axes:
-            lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1]
+            # series: coloured lines of more than one point (grey and black ones are references: a
+            # kept epoch, a threshold, the total cost)
+            lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1 and not _is_grey(to_rgba(ln.get_color()))]
             for i, a in enumerate(lines):
                 for b in lines[:i]:
                     if to_rgba(a.get_color()) != to_rgba(b.get_color()):
