@@ -12,6 +12,7 @@ arrives before the seed statistics fill in.
 from __future__ import annotations
 
 import contextvars
+import heapq
 import os
 import shutil
 import sys
@@ -350,69 +351,95 @@ def _train_missing(cfgs, todo, store, jobs, scheduler, progress, finished, live_
 
 def expected_minutes(cfgs, store=None, jobs: int = 2) -> float:
     """About how many minutes training the configs not yet in ``store`` (all of them, without a
-    store) takes here, ``jobs`` at a time (:func:`measured_seconds`)."""
+    store) takes here, ``jobs`` at a time: each run's time (:func:`measured_seconds`) placed on
+    the first free worker, seed 0 first, as :func:`run_all` schedules them -- so one long run
+    at the end counts in full, not halved."""
     cache: dict = {}
-    todo = [c for c in cfgs if store is None or store.get(c) is None]
-    return sum(measured_seconds(c, cache) for c in todo) / max(jobs, 1) / 60
+    todo = sorted((c for c in cfgs if store is None or store.get(c) is None), key=lambda c: c.seed != 0)
+    free = [0.0] * max(jobs, 1)  # when each worker is next free, earliest first
+    for c in todo:
+        heapq.heapreplace(free, free[0] + measured_seconds(c, cache, jobs))
+    return max(free) / 60
 
 
-def measured_seconds(cfg, cache: dict | None = None) -> float:
+def measured_seconds(cfg, cache: dict | None = None, jobs: int = 1) -> float:
     """About how long training ``cfg`` takes on this machine: one training step of its model,
-    timed here on its data (:func:`_typical_step`), times the steps the run is expected to take --
+    timed here on its data (:func:`step_timing`), times the steps the run is expected to take --
     as many epochs (or L-BFGS iterations) as the same setting took on the bundled data (the
     shipped results), or the cap when that is not known or, for activity windows split at random
-    (no recording ids), not a guide. ``cache`` keeps
-    step timings across configs that share a model and data."""
+    (no recording ids), not a guide. With ``jobs > 1`` the step is timed in ``jobs`` worker
+    processes at once, as training runs them: steps running together share the memory bandwidth
+    and caches, and an autoencoder's step slows much more than a recurrent one (measured in
+    ``benchmarks/RESULTS.md``). ``cache`` keeps step timings across configs that share a model
+    and data."""
     from dataclasses import replace
 
-    from . import fpu
-    from .models import autoencoder, language_model, sequence
     from .store import Store, shipped_dir
 
     cache = {} if cache is None else cache
+    key = _step_key(cfg)
+    if key not in cache:
+        if jobs > 1:
+            from joblib import Parallel, delayed, parallel_config
+
+            with parallel_config(backend="loky", initializer=_die_with_parent, initargs=(os.getpid(),)):
+                timings = Parallel(n_jobs=jobs)(delayed(step_timing)(cfg) for _ in range(jobs))
+            cache[key] = max(timings)  # the slower worker's step
+        else:
+            cache[key] = step_timing(cfg)
+    step, per_epoch, random_split = cache[key]
     twin = Store(shipped_dir(), read_only_roots=[]).get(replace(cfg, data_dir=None))
     if cfg.part == "autoencoder":
-        key = ("autoencoder", cfg.data_dir, cfg.zca_epsilon, cfg.n_hidden, cfg.solver, cfg.dtype)
-        if key not in cache:
-            X, _ = experiments.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
-            batch = X if cfg.solver == "lbfgs" else X[: cfg.sgd.batch_size]
-            p = autoencoder.init_params(X.shape[1], cfg.n_hidden, np.random.default_rng(0), dtype=cfg.dtype)
-            step = _typical_step(lambda: autoencoder.loss_and_grads(p, batch.astype(cfg.dtype), lam=cfg.lam,
-                                                                  beta=cfg.beta, rho=cfg.rho), cfg.dtype, fpu)
-            cache[key] = (step, 1 if cfg.solver == "lbfgs" else -(-len(X) // cfg.sgd.batch_size))
-        step, per_epoch = cache[key]
-        if cfg.solver == "lbfgs":
+        if cfg.solver == "lbfgs":  # about 1.05 cost evaluations per iteration (line search)
             return step * 1.1 * (twin.metrics["iterations"] if twin else cfg.maxiter)
         return step * per_epoch * 1.2 * (len(twin.history["train_loss"]) if twin else cfg.sgd.epochs)
     if cfg.part == "language_model":
-        key = ("language_model", cfg.data_dir, cfg.D, cfg.P, cfg.dtype, cfg.sgd.batch_size)
-        if key not in cache:
-            ng = experiments.PARTS["language_model"].load(cfg.data_dir)
-            p = language_model.init_params(ng.n_words, cfg.D, cfg.P, np.random.default_rng(0), dtype=cfg.dtype)
-            B = cfg.sgd.batch_size
-            step = _typical_step(lambda: language_model.loss_and_grads(p, ng.train_x[:B], ng.train_y[:B]), cfg.dtype,
-                                 fpu)
-            cache[key] = (step, -(-(cfg.n_train or len(ng.train_x)) // B))
-        step, per_epoch = cache[key]
         return step * per_epoch * 1.2 * (twin.metrics["epochs"] if twin else cfg.sgd.epochs)
-    key = ("sequence", cfg.data_dir, cfg.cell, cfg.n_hidden, cfg.mlp, cfg.dtype, cfg.sgd.batch_size)
-    if key not in cache:
-        act = experiments.PARTS["sequence"].load(cfg.data_dir)
-        mu, sd = experiments.standardizer(act)
-        B = cfg.sgd.batch_size
-        X, y = ((act.train_x[:B] - mu) / sd).astype(cfg.dtype), act.train_y[:B]
-        p = sequence.init_params(cfg.cell, X.shape[2], cfg.n_hidden, act.n_classes, np.random.default_rng(0),
-                                 mlp=cfg.mlp, dtype=cfg.dtype)
-        step = _typical_step(lambda: sequence.loss_and_grads(p, X, y, cell=cfg.cell), cfg.dtype, fpu)
-        # an epoch also predicts the validation windows and a training probe (forward only, about 1/3 of a step)
-        per_epoch = -(-(cfg.n_train or len(act.train_x)) // B) + (len(act.val_x) + 512) / B / 3
-        cache[key] = (step, per_epoch, act.val_split == "random")
-    step, per_epoch, random_split = cache[key]
     # a random validation split shares windows' samples with training (data.load_activity warns): validation
     # accuracy keeps rising and runs go on to the epoch cap (measured on a course-sized file: see
     # benchmarks/bench_course_notebooks.py), so the shipped runs' epoch counts do not transfer
     epochs = twin.metrics["epochs"] if twin and not random_split else cfg.sgd.epochs
     return step * per_epoch * epochs
+
+
+def _step_key(cfg) -> tuple:
+    """What a training step's time depends on: configs with the same key share a timing."""
+    if cfg.part == "autoencoder":
+        return ("autoencoder", cfg.data_dir, cfg.zca_epsilon, cfg.n_hidden, cfg.solver, cfg.dtype)
+    if cfg.part == "language_model":
+        return ("language_model", cfg.data_dir, cfg.D, cfg.P, cfg.dtype, cfg.sgd.batch_size)
+    return ("sequence", cfg.data_dir, cfg.cell, cfg.n_hidden, cfg.mlp, cfg.dtype, cfg.sgd.batch_size)
+
+
+def step_timing(cfg) -> tuple[float, float, bool]:
+    """``(seconds of one training step of cfg's model on its data, steps per epoch, whether the
+    validation split is random)``; an L-BFGS iteration counts as one step per epoch. Runs in a
+    worker process too (:func:`measured_seconds` with ``jobs > 1``)."""
+    from . import fpu
+    from .models import autoencoder, language_model, sequence
+
+    if cfg.part == "autoencoder":
+        X, _ = experiments.autoencoder_inputs(cfg.data_dir, cfg.zca_epsilon, cfg.seed)
+        batch = (X if cfg.solver == "lbfgs" else X[: cfg.sgd.batch_size]).astype(cfg.dtype)
+        p = autoencoder.init_params(X.shape[1], cfg.n_hidden, np.random.default_rng(0), dtype=cfg.dtype)
+        step = _typical_step(lambda: autoencoder.loss_and_grads(p, batch, lam=cfg.lam, beta=cfg.beta, rho=cfg.rho),
+                             cfg.dtype, fpu)
+        return step, 1 if cfg.solver == "lbfgs" else -(-len(X) // cfg.sgd.batch_size), False
+    B = cfg.sgd.batch_size
+    if cfg.part == "language_model":
+        ng = experiments.PARTS["language_model"].load(cfg.data_dir)
+        p = language_model.init_params(ng.n_words, cfg.D, cfg.P, np.random.default_rng(0), dtype=cfg.dtype)
+        step = _typical_step(lambda: language_model.loss_and_grads(p, ng.train_x[:B], ng.train_y[:B]), cfg.dtype, fpu)
+        return step, -(-(cfg.n_train or len(ng.train_x)) // B), False
+    act = experiments.PARTS["sequence"].load(cfg.data_dir)
+    mu, sd = experiments.standardizer(act)
+    X, y = ((act.train_x[:B] - mu) / sd).astype(cfg.dtype), act.train_y[:B]
+    p = sequence.init_params(cfg.cell, X.shape[2], cfg.n_hidden, act.n_classes, np.random.default_rng(0),
+                             mlp=cfg.mlp, dtype=cfg.dtype)
+    step = _typical_step(lambda: sequence.loss_and_grads(p, X, y, cell=cfg.cell), cfg.dtype, fpu)
+    # an epoch also predicts the validation windows and a training probe (forward only, about 1/3 of a step)
+    per_epoch = -(-(cfg.n_train or len(act.train_x)) // B) + (len(act.val_x) + 512) / B / 3
+    return step, per_epoch, act.val_split == "random"
 
 
 def _typical_step(step, dtype, fpu) -> float:

@@ -187,3 +187,16 @@ def test_the_estimate_counts_the_epoch_cap_when_validation_is_a_random_split(mon
         seconds = runner.measured_seconds(replace(cfg, data_dir=tmp_path))
     assert at_random.val_split == "random"
     assert seconds == pytest.approx(steps_per_epoch(at_random) * cfg.sgd.epochs)
+
+
+def test_expected_minutes_places_each_run_on_the_first_free_worker(monkeypatch):
+    """Two workers, runs of 10, 1 and 1 minutes: about 10 minutes (the long run counts in full),
+    not 6 (the sum halved); seed 0 goes first, as run_all schedules it."""
+    cfgs = [experiments.sequence_config("rnn", 0.01, 1, epochs=1), experiments.sequence_config("rnn", 0.01, 0),
+            experiments.sequence_config("gru", 0.01, 0, epochs=2)]
+    minutes = {cfgs[0]: 1.0, cfgs[1]: 10.0, cfgs[2]: 1.0}
+    monkeypatch.setattr(runner, "measured_seconds", lambda cfg, cache, jobs: 60 * minutes[cfg])
+    assert runner.expected_minutes(cfgs, None, jobs=2) == pytest.approx(10.0)
+    assert runner.expected_minutes(cfgs, None, jobs=1) == pytest.approx(12.0)
+    minutes[cfgs[0]] = 12.0  # a seed-1 run is scheduled after both seed-0 runs: 1 + 12 on the second worker
+    assert runner.expected_minutes(cfgs, None, jobs=2) == pytest.approx(13.0)
