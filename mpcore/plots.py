@@ -148,7 +148,7 @@ def notebook_style():
 
 def _one_line(text: str) -> str:
     """A (multi-line) title or label as one line of prose."""
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return ", ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def _join(items) -> str:
@@ -208,8 +208,8 @@ def patches_figure(rgb: np.ndarray, gray: np.ndarray, whitened: np.ndarray | Non
     levels = "; ".join(f"{what} span grey levels {x.min():.2f} to {x.max():.2f}, mean {x.mean():.2f}, "
                        f"pixel standard deviation {x.std():.3f}" for what, x in shown)
     P = rgb.shape[-1]
-    ways = "the RGB patches, their grey versions after the course recipe" + (
-        " and the ZCA-whitened versions" if whitened is not None else "")
+    ways = _join(["the RGB patches", "their grey versions after the course recipe"]
+                 + (["the ZCA-whitened versions"] if whitened is not None else []))
     return describe(fig, f"{len(panels)} panels of the same {len(idx)} random {P} × {P} image patches in a "
                          f"{int(np.ceil(len(idx) / cols))} × {min(cols, len(idx))} grid each: {ways}. "
                          f"The RGB patches' mean brightness is {rgb[idx].mean():.2f}; {levels}.")
@@ -266,24 +266,30 @@ def _feature_images(features: np.ndarray, scale: str = "tile", remove_dc: bool =
     return (f - lo) / np.where(hi > lo, hi - lo, 1)
 
 
-def features_description(features: np.ndarray) -> str:
-    """What a feature grid shows, measured (:func:`mpcore.metrics.feature_spectrum`): the grid's
-    layout, how many features are oriented (selectivity above :data:`ORIENTED`), the mean
-    orientation selectivity and high-frequency share, and, when most of the weights are one
-    uniform brightness component, their mean |cosine| with the uniform patch."""
-    F = np.asarray(features, dtype=np.float64)
-    H, D = F.shape
-    P = int(round(np.sqrt(D)))
+def _grid_layout(features: np.ndarray) -> str:
+    H, D = features.shape
     cols = int(np.ceil(np.sqrt(H)))
+    P = int(round(np.sqrt(D)))
+    return f"{int(np.ceil(H / cols))} × {cols} grid of the {H} hidden units' input weights as {P} × {P} images"
+
+
+def features_description(features: np.ndarray, layout: bool = True) -> str:
+    """What a feature grid shows, measured (:func:`mpcore.metrics.feature_spectrum`): the grid's
+    layout (unless ``layout`` is False), how many features are oriented (selectivity above
+    :data:`ORIENTED`), the mean orientation selectivity and high-frequency share, and, when most
+    of the weights are one uniform brightness component, their mean |cosine| with the uniform patch."""
+    F = np.asarray(features, dtype=np.float64)
+    H = len(F)
     selectivity, high = metrics.feature_spectrum(F)
     oriented = int(np.sum(selectivity > ORIENTED))
     uniform = float(np.mean(np.abs(metrics.uniform_cosine(F))))
-    kind = ("most are oriented light/dark edges or bars" if oriented > H / 2 else
+    kind = ("most are oriented light/dark edges or bars" if oriented >= 0.6 * H else
+            "about half are oriented light/dark edges or bars" if oriented > 0.4 * H else
             "most look like pixel noise" if high.mean() > 0.5 else
             "most are unoriented blobs, textures or shading")
-    text = (f"{int(np.ceil(H / cols))} × {cols} grid of the {H} hidden units' input weights as {P} × {P} images; "
-            f"{kind} ({oriented} of {H} with orientation selectivity above {ORIENTED:g}); mean orientation "
-            f"selectivity {selectivity.mean():.2f}, high-frequency share {high.mean():.2f}")
+    text = (f"{_grid_layout(F) + '; ' if layout else ''}{kind} ({oriented} of {H} with orientation selectivity "
+            f"above {ORIENTED:g}); mean orientation selectivity {selectivity.mean():.2f}, high-frequency share "
+            f"{high.mean():.2f}")
     if uniform > 0.5:
         text += f"; most weight is one uniform brightness (mean |cosine| with the uniform patch {uniform:.2f})"
     return text
@@ -318,10 +324,14 @@ def feature_grids(features: dict, title: str = "", scale: str = "tile", remove_d
     for ax, (label, f) in zip(axes[0], features.items()):
         feature_grid(f, label, ax=ax, scale=scale, remove_dc=remove_dc)
     fig.suptitle((title + "\n" if title else "") + f"({_scale_note(scale, remove_dc)})", fontsize=11)
-    panels = [f"{where.capitalize() + ', ' if where else ''}{_one_line(label)}: {features_description(f)}."
+    layouts = {_grid_layout(np.asarray(f)) for f in features.values()}
+    same = len(layouts) == 1  # say the layout once
+    panels = [f"{where.capitalize() + ', ' if where else ''}{_one_line(label)}: "
+              f"{features_description(f, layout=not same)}."
               for where, (label, f) in zip(_panel_names(len(features)), features.items())]
     head = f"{_one_line(title)}: " if title else ""
-    return describe(fig, f"{head}{len(features)} grids of hidden features side by side "
+    each = f", each a {layouts.pop()}" if same else ""
+    return describe(fig, f"{head}{_count(len(features), 'grid')} of hidden features side by side{each} "
                          f"({_scale_note(scale, remove_dc)}). " + " ".join(panels))
 
 

@@ -38,7 +38,6 @@
 # %matplotlib inline
 import inspect
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from mpcore import data, exercises, experiments, metrics, plots, runner, study, widgets
@@ -120,7 +119,7 @@ gray = data.preprocess_patches(rgb)
 print(f"RGB patches: {rgb.shape} in [{rgb.min():.2f}, {rgb.max():.2f}]")
 print(f"course recipe: {gray.shape} in [{gray.min():.2f}, {gray.max():.2f}], mean {gray.mean():.3f}")
 fig = plots.patches_figure(rgb, gray)
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # Note the mean: every patch's own mean was removed in step 2, so after step 4 every pixel
@@ -363,7 +362,7 @@ for name, r in [("L-BFGS", course), ("course SGD", course_sgd)]:
 # %%
 fig = plots.cost_terms_figure(course.history, "The cost during training: L-BFGS, L_hid=64, λ=1e-4, β=3, ρ=0.01, "
                               "course recipe", baseline=0.5 * np.sum((X_train - mean_patch) ** 2) / len(X_train))
-plt.show()
+plots.show(fig)
 terms, J = course.history["monitor"], course.history["train_loss"]
 # the plateau: from iteration 10 until the reconstruction term first falls 5% below its value there
 plateau = next((i for i, v in enumerate(terms["reconstruction"]) if i > 10 and v < 0.95 * terms["reconstruction"][10]),
@@ -402,7 +401,7 @@ fig = plots.feature_grids({"live run: 60 L-BFGS iterations, 2000 patches": autoe
                            f"course SGD ({course_sgd.metrics['iterations']} epochs)":
                                autoencoder.hidden_features(course_sgd.params)},
                           "Hidden features, L_hid=64, λ=1e-4, β=3, ρ=0.01, course recipe")
-plt.show()
+plots.show(fig)
 live_selectivity, _ = metrics.feature_spectrum(autoencoder.hidden_features(p_live))
 print(f"mean orientation selectivity: live {live_selectivity.mean():.2f}, L-BFGS {course.metrics['selectivity']:.2f}, "
       f"SGD {course_sgd.metrics['selectivity']:.2f}")
@@ -426,7 +425,7 @@ print(f"mean orientation selectivity: live {live_selectivity.mean():.2f}, L-BFGS
 # %%
 fig = plots.reconstructions(X_held, autoencoder.forward(course.params, X_held)[1],
                             title="Held-out patches (course recipe) and their reconstructions, L_hid=64, λ=1e-4")
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # Patches with one strong edge (the fourth and the last) come back nearly whole; fine stripes
@@ -454,7 +453,7 @@ fig = plots.feature_grid_matrix(
     {k: autoencoder.hidden_features(r.params) for k, r in course_grid.items()},
     "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
     notes={k: plots.spectrum_note(r.metrics) for k, r in course_grid.items()}, scale="panel")
-plt.show()
+plots.show(fig)
 
 # %%
 def switched_off(params, X):
@@ -553,7 +552,7 @@ print_starts(course_grid, None, X_train, base_train)
 white = data.preprocess_patches(rgb, zca_epsilon=WHITE.zca_epsilon)
 print(f"whitened (ε = {WHITE.zca_epsilon:g} × mean variance): {white.shape} in [{white.min():.2f}, {white.max():.2f}]")
 fig = plots.patches_figure(rgb, gray, white)
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # In the whitened patches (right) smooth shading is gone and the edges stand out. The
@@ -565,7 +564,7 @@ fig = plots.variance_spectrum({"course recipe": gray.reshape(len(gray), -1),
                                "whitened": white.reshape(len(white), -1)},
                               f"Variance along each principal direction, {len(gray)} patches of "
                               f"{gray.shape[1]} × {gray.shape[2]} pixels")
-plt.show()
+plots.show(fig)
 for name, x in [("course recipe", gray), ("whitened", white)]:
     x = x.reshape(len(x), -1) - x.reshape(len(x), -1).mean(axis=0)
     s = np.linalg.eigvalsh(x.T @ x / len(x))[::-1]
@@ -616,7 +615,7 @@ fig = plots.feature_grids({f"whitened patches\n{plots.spectrum_note(main.metrics
                            f"course recipe, not whitened\n{plots.spectrum_note(course.metrics)}":
                            autoencoder.hidden_features(course.params)},
                           "Hidden features, L_hid=64, λ=1e-4, β=3, ρ=0.01, L-BFGS to convergence")
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # On whitened patches nearly every unit is a thin, **localised, oriented edge** — at many
@@ -631,7 +630,7 @@ fig = plots.feature_grid_matrix(
     {k: autoencoder.hidden_features(r.params) for k, r in white_grid.items()},
     "Hidden features across L_hid and λ: whitened patches, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
     notes={k: plots.spectrum_note(r.metrics) for k, r in white_grid.items()}, scale="panel")
-plt.show()
+plots.show(fig)
 white_base = (np.mean((X_white - X_white.mean(axis=0)) ** 2), np.mean((X_white_held - X_white.mean(axis=0)) ** 2))
 print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white, white_base)
 
@@ -708,10 +707,10 @@ fig = plots.feature_grids({"from random weights": autoencoder.hidden_features(co
                            "from λ=1e-4's weights": autoencoder.hidden_features(white_grid[(64, 3e-4)].params)},
                           "Hidden features, λ=3e-4, L_hid=64, β=3, ρ=0.01, whitened patches", scale="panel",
                           remove_dc=True)
-plt.show()
+plots.show(fig)
 fig = plots.cost_terms_figure(cold.history, "The cost from random weights: λ=3e-4, L_hid=64, whitened patches",
                               baseline=0.5 * np.sum((X_white - X_white.mean(axis=0)) ** 2) / len(X_white))
-plt.show()
+plots.show(fig)
 start = autoencoder.init_params(X_white.shape[1], cold.config.n_hidden, np.random.default_rng(cold.config.seed))
 for name, p in (("the random start", start), ("the collapsed run", cold.params)):
     f = autoencoder.hidden_features(p)
@@ -833,7 +832,7 @@ fig = plots.feature_grid_matrix(
     "Hidden features across β and ρ: whitened patches, L_hid=64, λ=1e-4",
     notes={k: plots.spectrum_note(r.metrics) for k, r in sparsity.items()},
     labels=("β", "ρ"))
-plt.show()
+plots.show(fig)
 
 # %%
 print_runs(sparsity, {"β": "beta", "ρ": "rho"},

@@ -27,7 +27,6 @@
 # %matplotlib inline
 import inspect
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from mpcore import exercises, experiments, layers, metrics, plots, runner, study, widgets
@@ -288,7 +287,7 @@ trained = runner.run_all(configs, store, jobs=2, notebook=True)
 results = {(c.D, c.P): r for c, r in zip(configs, trained) if c.seed == 0}
 fig = plots.loss_curves({f"D={D}, P={P}": r.history for (D, P), r in results.items()},
                         "Language model, seed 0: cross-entropy per epoch of the three sizes")
-plt.show()
+plots.show(fig)
 
 # %%
 print(f"{'model':12s} {'test ppl':>10s} {'test top-1':>10s} {'test top-10':>11s} {'train CE':>8s} {'val CE':>7s} "
@@ -348,15 +347,16 @@ print("test top-1 per seed:     ", ", ".join(f"{v:.3f}" for v in top1), f"→ {t
 #
 # Five test 4-grams picked with a fixed seed. For each, the bars are the ten words the (32, 256)
 # model (seed 0) finds most likely to follow the first three, on one probability axis from 0 to
-# 1, each with its probability; the true 4th word is orange — with a bar of its own below the
-# ten, labelled with its rank, when the model did not rank it among them. Printed below: where
+# 1, each with its probability; the true 4th word's bar is vermillion and hatched, its label
+# vermillion too — with a bar of its own below the ten, labelled with its rank, when the model
+# did not rank it among them. Printed below: where
 # the true word ranks, and the model's first choice.
 
 # %%
 best = results[(32, 256)]
 picks = np.random.default_rng(0).choice(len(ng.test_x), size=5, replace=False)
 fig = plots.next_word_figure(best, ng.words, ng.test_x[picks], ng.test_y[picks])
-plt.show()
+plots.show(fig)
 for j, proba, (word, rank, p) in zip(picks, language_model.predict_proba(best.params, ng.test_x[picks]), fig.marked):
     print(f"{' '.join(ng.words[i] for i in ng.test_x[j])!r} → {word!r}: rank {rank} of {ng.n_words}, "
           f"probability {p:.3f}; the model's first choice: {ng.words[proba.argmax()]!r} ({proba.max():.3f})")
@@ -440,7 +440,8 @@ for word in probes:
 # 4-grams (counted at all four positions), on their first two principal components (PCA), which
 # hold only about a fifth of the variance (the title and the axis labels say how much). Both
 # axes have one scale, so distances on the map are distances in the projection. The words of
-# the groups named below are coloured (the legend counts them; the other words are grey). A
+# the groups named below have a colour and a marker each (the legend counts them; the other
+# words are grey dots). A
 # word is labelled only where its label covers no other label and no dot, so in the dense
 # middle of the map many words stay unlabelled: the right panel enlarges that part (the
 # dashed box), and there nearly every word gets its label.
@@ -471,7 +472,7 @@ MAP_GROUPS = {  # the groups named above; words missing from a vocabulary are le
 }
 fig = plots.embedding_map(best.params["R"], ng.words, n=100, counts=counts, groups=MAP_GROUPS,
                           P=best.config.P, seed=best.config.seed)
-plt.show()
+plots.show(fig)
 shown = plots.most_frequent(counts, 100)
 xy, share = plots.embedding_pca(best.params["R"], shown)
 at = {ng.words[i]: point for i, point in zip(shown, xy)}

@@ -26,7 +26,6 @@
 # %matplotlib inline
 import json
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from mpcore import cells, exercises, experiments, metrics, plots, runner, study, widgets
@@ -63,8 +62,8 @@ for k, name in enumerate(act.classes):
 # training samples into validation: the course's `data3.h5` carries no recording ids, so with
 # it the split *is* random, and the loader prints a warning in the cell above.
 #
-# Three raw training windows of each class (before standardising; channels in colour, later
-# windows fainter), 150 steps = 3 s at 50 Hz. The bundled recordings are in units of g: at
+# Three raw training windows of each class (before standardising; channels in colour and line
+# style, later windows fainter), 150 steps = 3 s at 50 Hz. The bundled recordings are in units of g: at
 # rest the three channels together measure gravity, about 1 g. Some exercises are slow and
 # smooth, others have a clear rhythm; the orientation of gravity in the three channels also
 # differs between them.
@@ -75,7 +74,7 @@ fig = plots.activity_windows(act.train_x, act.train_y, act.classes,
                              ylabel="acceleration (g)" if bundled else "acceleration (units of data3.h5)",
                              channels=("x", "y", "z") if bundled else None,
                              title=f"Three training windows per class, {act.train_x.shape[1]} steps each (raw)")
-plt.show()
+plots.show(fig)
 print(f"median magnitude of the acceleration over all training samples: "
       f"{np.median(np.linalg.norm(act.train_x, axis=2)):.2f}")
 
@@ -352,7 +351,7 @@ first_look = [experiments.sequence_config(c, study.SEQ_LR_GRID[1], study.SEQ_SEE
 first_runs = runner.run_all(first_look, store, jobs=2, notebook=True)
 fig = plots.training_curves({experiments.label(r.config): r.history for r in first_runs},
                             "A first look, each cell once (128 units): averaged weights W̄ (validated and kept)")
-plt.show()
+plots.show(fig)
 for r in first_runs:
     print(f"{r.config.cell.upper():5s} best validation accuracy {r.metrics['val_accuracy']:.3f} at epoch "
           f"{r.history['best_epoch'] + 1} of {r.metrics['epochs']} ({r.history['stopped']})")
@@ -406,7 +405,7 @@ fig = plots.lr_selection({c.upper(): {lr: [r.metrics["val_accuracy"] for r in rs
                           for c, s in by_cell.items()}, {c.upper(): s["lr"] for c, s in by_cell.items()},
                          title="Choosing η on validation accuracy (128 units; "
                          + ("3 seeds per η)" if protocol == "full" else "seed 0, the light protocol)"))
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # At η = 0.1 the vanilla RNN learns little: its validation accuracy stays far below that of
@@ -497,7 +496,7 @@ for label, g in unclipped.items():
 # %%
 fig = plots.step_gradient_norms(unclipped, clip, title="Gradient norm per step without clipping, the first "
                                 f"{len(next(iter(unclipped.values())))} steps (128 units, seed 0)")
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # Without clipping, the gradient's norm is usually small (its median over the steps is 1.4 to
@@ -526,7 +525,7 @@ for cell, s in summary["cells"].items():
 fig = plots.seed_spread({f"{c.upper()} (η={s['chosen_lr']:g})": s["test_accuracy"]["values"]
                          for c, s in summary["cells"].items()}, seeds=study.SEQ_SEEDS,
                         title="Test accuracy, 128 units at the chosen η: each seed, mean ± sd")
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # Both gated cells beat the vanilla RNN at every seed, by 14 to 27 points. The GRU is ahead of
@@ -588,7 +587,7 @@ for cell, s in by_cell.items():
 median = {c: s["median"] for c, s in by_cell.items()}
 fig = plots.training_curves({experiments.label(r.config): r.history for r in median.values()},
                             "Averaged weights W̄ of the median seeds (128 units): validation loss, accuracies")
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # The training loss that SGD reports as it goes — the mean of each epoch's mini-batch losses —
@@ -597,7 +596,7 @@ plt.show()
 
 # %%
 fig = plots.iterate_loss({experiments.label(r.config): r.history for r in median.values()})
-plt.show()
+plots.show(fig)
 
 # %% [markdown]
 # The iterate's training loss falls to almost zero for the GRU (below 0.01 from epoch 40 on),
@@ -687,7 +686,7 @@ for cell, s in summary["cells"].items():
 for r in median.values():
     fig = plots.confusion_figure({"train": r.metrics["train_confusion"], "test": r.metrics["test_confusion"]},
                                  r.metrics["classes"], f"{experiments.label(r.config)}: confusion matrices")
-    plt.show()
+    plots.show(fig)
 
 # %% [markdown]
 # On the test people all three cells confuse the same two pairs — movements of the same
@@ -728,7 +727,7 @@ fig = plots.gradient_profiles(panels, "‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖) 
                               title=f"Gradient reaching each step, median seeds (128 units), "
                               f"{len(grads['rnn']['y'])} class-balanced test windows",
                               styles=plots.cell_styles(next(iter(panels.values()))))
-plt.show()
+plots.show(fig)
 
 # %%
 T = act.test_x.shape[1]
