@@ -1,5 +1,6 @@
 """The command line: ``python -m mpcore reproduce`` (the study, :mod:`mpcore.study`, trained by
-:mod:`mpcore.runner` and reported by :mod:`mpcore.report`), ``classroom`` and ``grade``."""
+:mod:`mpcore.runner` and reported by :mod:`mpcore.report`), ``classroom``, ``grade`` and ``site``
+(the static course site, :mod:`mpcore.site`)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,27 @@ def grade(course: Path, student: str | None, sandbox: bool, timeout: float) -> i
     return 0
 
 
+def site(out: Path, repository: str | None, branch: str | None, notebooks: Path | None) -> int:
+    """``mpcore site``: the course as a static web site (:mod:`mpcore.site`)."""
+    from .site import SiteError, build_site
+
+    t0 = time.perf_counter()
+    try:
+        manifest = build_site(out, repository=repository, branch=branch, notebooks=notebooks,
+                              progress=lambda line: print(line, flush=True))
+    except SiteError as e:
+        print(f"mpcore site: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mpcore site: interrupted; {out} is unchanged unless the copy had begun (rerun to finish it)",
+              file=sys.stderr)
+        return 130
+    pages = ", ".join(p["page"] for p in manifest["pages"])
+    print(f"done in {time.perf_counter() - t0:.0f} s: {out}/index.html ({pages}); view it with "
+          f"python -m http.server -d {out}, publish the folder as it is (README, 'The course site')")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="mpcore", description="mpcore: teaching neural networks in numpy")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,7 +135,18 @@ def main(argv=None) -> int:
     grd.add_argument("--timeout", type=float, default=60.0, help="seconds for one exercise's check (default 60)")
     grd.add_argument("--no-sandbox", action="store_true",
                      help="run student code without bubblewrap (trusted submissions only)")
+    web = sub.add_parser("site", help="build the course as a static web site (Jupyter Book; needs mpcore[site])")
+    web.add_argument("--out", type=Path, default=Path("site"), help="folder to write the site to (default: site)")
+    web.add_argument("--repository", default=None,
+                     help="GitHub repository for the Binder links, OWNER/NAME or its URL (default: the git remote "
+                          "origin, when it is on GitHub; without one, no Binder links)")
+    web.add_argument("--branch", default=None,
+                     help="branch, tag or commit the Binder links open (default: HEAD, the default branch)")
+    web.add_argument("--notebooks", type=Path, default=None,
+                     help="folder with the notebooks (default: the checkout's notebooks/)")
     args = parser.parse_args(argv)
+    if args.command == "site":
+        return site(args.out, args.repository, args.branch, args.notebooks)
     if args.command == "classroom":
         return classroom(args.out, args.notebooks)
     if args.command == "grade":
