@@ -79,6 +79,15 @@ def test_mathml_letters_that_browsers_draw():
         to_mathml(r"\notacommand{x}")
 
 
+def test_a_row_of_equations_becomes_one_math_element_per_equation():
+    from mpcore.site.sphinx_ext import split_inline
+
+    assert split_inline(r"a = b, \quad \left( c \quad d \right) \qquad e") == [
+        ("a = b, ", "\u2003"), (r" \left( c \quad d \right) ", "\u2003\u2003"), (" e", "")]
+    assert split_inline(r"\quad h_t = \tanh(x)") == [("", "\u2003"), (r" h_t = \tanh(x)", "")]
+    assert split_inline(r"\frac{a \quad b}{c}") == [(r"\frac{a \quad b}{c}", "")]
+
+
 @pytest.mark.parametrize("text", ["owner/name", "https://github.com/owner/name", "https://github.com/owner/name.git",
                                   "git@github.com:owner/name.git", "https://github.com/owner/name/"])
 def test_repository_forms(text):
@@ -102,6 +111,15 @@ def test_every_page_has_its_notebook_and_every_walkthrough_its_objectives():
     for page in PAGES:
         if page.is_walkthrough:
             assert page.objectives and page.prerequisites and page.read_minutes < page.work_minutes
+
+
+def test_without_a_repository_a_page_says_how_to_run_it():
+    page = PAGES[0]
+    box = site_build.page_box(page, None, "HEAD", "5 exercises (11 points)")
+    assert "mybinder.org" not in box and f"jupyter lab notebooks/{page.notebook}" in box and "--repository" in box
+    assert f'href="notebooks/{page.notebook}" download' in box and "5 exercises (11 points)" in box
+    index = site_build.index_page(None, "HEAD", {})
+    assert "mybinder.org" not in index and "voila notebooks/04_explorers.ipynb" in index
 
 
 def _run(capsys, *args):
@@ -315,6 +333,10 @@ def test_formulas_are_drawn_as_mathml(loaded, page):
     assert n_math >= expected > 0
     widths = browser_page.eval_on_selector_all("article math", "els => els.map(e => e.getBoundingClientRect().width)")
     assert min(widths) > 0  # drawn by the browser
+    cut = browser_page.evaluate("""() => { const edge = document.querySelector('article').getBoundingClientRect().right;
+        return Array.from(document.querySelectorAll('span.math math'))
+            .filter(m => m.getBoundingClientRect().right > edge + 1).map(m => m.getAttribute('alttext')); }""")
+    assert cut == [], "inline formulas wider than the column"
     text = browser_page.evaluate("""() => { const a = document.querySelector('article').cloneNode(true);
         a.querySelectorAll('pre, code, script, math').forEach(e => e.remove()); return a.textContent; }""")
     assert not re.search(r"\$[^$\s][^$\n]*\$", text), "raw LaTeX left on the page"

@@ -335,7 +335,7 @@ def index_page(repository, branch, exercises: dict) -> str:
                   f" or [the explorers as a dashboard, in Voilà]({dashboard.binder_url(repository, branch)}). Every "
                   f"page also has its own Binder link. The first start builds the environment and can take a few "
                   f"minutes.", ""]
-    clone = f"https://github.com/{repository}" if repository else "<the repository's URL>"
+    clone = f"https://github.com/{repository or 'OWNER/NAME'}"
     lines += ["On your own machine (Python 3.10 or later):", "", "```bash", f"git clone {clone} mpcore && cd mpcore",
               "python -m venv .venv && . .venv/bin/activate && pip install -e .",
               "jupyter lab notebooks/                 # the walkthroughs",

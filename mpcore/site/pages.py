@@ -16,8 +16,8 @@ INTRO = (
     "no autograd — each taught by a narrative notebook with exercises: a sparse autoencoder that "
     "learns edge detectors from natural-image patches, a neural language model that learns word "
     "embeddings, and recurrent classifiers (vanilla RNN, LSTM, GRU) of smartwatch motion. Every "
-    "figure comes from runs that ship with the `mpcore` package, so the notebooks run in "
-    "seconds and every number on these pages can be checked.")
+    "figure comes from runs that ship with the `mpcore` package: the notebooks run without "
+    "retraining the study, and every number on these pages can be checked.")
 
 #: Where a Binder session starts: the BinderHub that builds the repository.
 BINDERHUB = "https://mybinder.org"

@@ -97,9 +97,36 @@ def _convert(self, node, latex, display):
         raise ExtensionError(f"{source}: {e}") from None
 
 
+def split_inline(latex: str) -> list[tuple[str, str]]:
+    """An inline formula cut at its top-level ``\\quad`` and ``\\qquad`` (outside braces and
+    ``\\left ... \\right``): ``[(part, gap after it)]``. Browsers do not break a line inside a
+    ``<math>`` element, so a sentence's row of equations ($a = b, \\quad c = d$) becomes one
+    ``<math>`` per equation, which can wrap between them."""
+    parts, start, depth, k = [], 0, 0, 0
+    while k < len(latex):
+        if latex[k] == "\\":
+            command = re.match(r"\\([A-Za-z]+|.)", latex[k:])[1]
+            if command in ("left",):
+                depth += 1
+            elif command in ("right",):
+                depth -= 1
+            elif command in ("quad", "qquad") and depth == 0:
+                parts.append((latex[start:k], "\u2003" * (2 if command == "qquad" else 1)))
+                start = k + 1 + len(command)
+            k += 1 + len(command)
+            continue
+        depth += {"{": 1, "}": -1}.get(latex[k], 0)
+        k += 1
+    parts.append((latex[start:], ""))
+    if not any(part.strip() for part, _ in parts):
+        return [(latex, "")]
+    return parts  # a part that is only space stands for its gap (a leading \\quad)
+
+
 def visit_math(self, node):
     self.body.append(self.starttag(node, "span", "", CLASS="math notranslate nohighlight"))
-    self.body.append(_convert(self, node, node.astext(), False))
+    for part, gap in split_inline(node.astext()):
+        self.body.append((_convert(self, node, part, False) if part.strip() else "") + gap)
     self.body.append("</span>")
     raise nodes.SkipNode
 
