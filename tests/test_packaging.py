@@ -55,7 +55,7 @@ def test_readme_commands_match_ci():
     assert "python -m mpcore reproduce" in readme
 
 
-IMPORT_TO_DIST = {"IPython": "ipython", "dask": "dask", "distributed": "dask"}
+IMPORT_TO_DIST = {"IPython": "ipython", "dask": "dask", "distributed": "dask", "myst_nb": "myst-nb"}
 
 
 def test_every_third_party_import_is_declared():
@@ -66,7 +66,7 @@ def test_every_third_party_import_is_declared():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = {_name(r) for r in project["dependencies"]}
-    optional = {_name(r) for extra in ("dask", "classroom") for r in project["optional-dependencies"][extra]}
+    optional = {_name(r) for extra in ("dask", "classroom", "site") for r in project["optional-dependencies"][extra]}
     for path in (ROOT / "mpcore").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
