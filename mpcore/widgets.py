@@ -18,10 +18,17 @@ accessible name -- its description is a ``<label>`` tied to nothing, and ipywidg
 ``aria-label`` to the handle nor offers a trait for one (axe: aria-input-field-name, serious);
 ``ToggleButtons`` are plain ``<button>`` elements named by their own text ("0", "GRU") and the
 chosen one is marked only by a CSS class, with no ``aria-pressed``: a screen reader cannot tell
-which is selected. The figure is an ``<img>`` with its alt text, :func:`plots.alt_text` of the
+which is selected. Keys, measured in Chromium: in Voilà (the dashboard) the arrow keys, Home,
+End, Page Up/Down and typing change a dropdown. In JupyterLab the notebook's command mode takes
+Up/Down (select the cell above/below) and letters (``a`` inserts a cell) from every widget
+control that is not a text field (a slider keeps Left/Right, a toggle button Enter/Space); Home,
+End and Page Up/Down still step a dropdown, and Space (or Alt+Down) opens its list, where the
+arrows, letters and Enter choose. The figure is an ``<img>`` with its alt text, :func:`plots.alt_text` of the
 figure, in an ``ipywidgets.HTML`` (``ipywidgets.Image`` has no ``alt``); it is replaced, with
-its new alt text, on every redraw, and a status line (``role="status"``) says what the new
-figure shows for screen readers. The explorer's output also carries, for places without a
+its new alt text, on every redraw, and a visually hidden status line (``role="status"``) says
+what the new figure shows. (ipywidgets rewrites an HTML widget's whole content, so that region
+is new each time: screen readers announce a new status region less reliably than a change in
+one already on the page.) The explorer's output also carries, for places without a
 kernel (GitHub, the static course site), a PNG of its figure with the alt text in the display
 metadata, how to rebuild the explorer (``metadata["mpcore_explorer"]``: the factory here and
 the keyword arguments it opened with) and :meth:`Explorer.views`, the control settings to show.

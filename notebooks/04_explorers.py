@@ -21,8 +21,10 @@
 # control answers in under a second; the notebooks 01–03 explain what each figure shows.
 #
 # Every control is a labelled list: reach it with Tab and change it with the arrow keys (or
-# type the first letters of a word). Each figure carries a text description of what it shows,
-# its alt text, which a screen reader reads and announces again when a control changes it.
+# type the first letters of a word). In JupyterLab, which keeps the arrow and letter keys for
+# its own notebook commands, press Space to open the list first, then choose with the arrow
+# keys and Enter. Each figure carries a text description of what it shows, its alt text, which
+# a screen reader reads and announces again when a control changes it.
 #
 # ## 1. Sparse autoencoder: hidden features
 #

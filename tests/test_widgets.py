@@ -77,7 +77,7 @@ def test_autoencoder_explorer_opens_at_the_main_setting_and_replots(store):
 
 def test_sparsity_explorer_covers_the_shipped_beta_rho_grid():
     ex = widgets.sparsity_explorer()  # the shipped store
-    assert (list(ex.controls["beta"].options), list(ex.controls["rho"].options)) == (
+    assert (widgets._option_values(ex.controls["beta"]), widgets._option_values(ex.controls["rho"])) == (
         list(study.AE_GRID_BETA), list(study.AE_GRID_RHO))
     seen = set()
     for beta in study.AE_GRID_BETA:
@@ -221,8 +221,8 @@ def test_sequence_explorer_replots(store):
     train(ex)
     assert ex.figure.axes[0].get_title() == "RNN, η=0.01, seed 1, 8 units"
     assert not np.array_equal(ex.figure.axes[0].lines[0].get_ydata(), loss_seed0)
-    assert list(ex.controls["lr"].options) == list(study.SEQ_LR_GRID)
-    assert list(ex.controls["seed"].options) == list(study.SEQ_SEEDS)
+    assert widgets._option_values(ex.controls["lr"]) == list(study.SEQ_LR_GRID)
+    assert widgets._option_values(ex.controls["seed"]) == list(study.SEQ_SEEDS)
 
 
 def test_a_failed_training_run_is_reported_and_the_controls_come_back(store, monkeypatch):
