@@ -20,7 +20,7 @@ from .store import config_json
 from .train import SGDConfig
 
 #: The study's grids: every point is trained by ``mpcore reproduce`` and shipped, so the
-#: notebooks' sliders replot without training.
+#: notebooks' explorers replot without training.
 AE_GRID_HIDDEN = (16, 64, 100)
 AE_GRID_LAMBDA = (3e-5, 1e-4, 3e-4)
 #: λ values whose grid runs start from another λ's trained weights, {λ: that λ}, and converge on

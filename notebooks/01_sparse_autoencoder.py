@@ -873,7 +873,7 @@ print_runs(sparsity, {"β": "beta", "ρ": "rho"},
 # $L_{hid}$ to 16 and watch them grow broader. Every grid point ships with the
 # package, so each move replots at once. (With `DATA_DIR` set to the course's file, nothing is
 # trained yet: a setting not in the store keeps the previous figure and offers a *Train this
-# setting* button, with a progress bar and Cancel — moving a slider never trains.)
+# setting* button, with a progress bar and Cancel — moving a control never trains.)
 
 # %% tags=["nbval-ignore-output"]
 widgets.autoencoder_explorer(store, data_dir=DATA_DIR)
