@@ -22,17 +22,52 @@ from .models import autoencoder
 # -- Shared by every part ------------------------------------------------------------------------
 
 
-#: The one palette of every figure: Okabe & Ito's colour-blind-safe colours (blue, vermillion,
-#: sky blue, reddish purple, orange, bluish green, yellow). Ordered so that the first three (the
-#: RNN, LSTM and GRU everywhere) stay apart under every simulated colour-vision deficiency
-#: (Machado et al. 2009, full protanopia, deuteranopia and tritanopia: CIELAB distance 25 or more
-#: between any two; blue and bluish green, the usual third, fall to 17 under tritanopia). Yellow,
-#: barely visible on white (1.3:1), comes last.
-PALETTE = ("#0072B2", "#D55E00", "#56B4E9", "#CC79A7", "#E69F00", "#009E73", "#F0E442")
+#: Okabe & Ito's colour-blind-safe colours (blue, vermillion, sky blue, reddish purple, orange,
+#: bluish green, yellow), as published. Sky blue (2.3:1 on white), orange (2.2:1) and yellow
+#: (1.3:1) are too light for a line or a marker (WCAG 1.4.11 asks 3:1 of graphics): the figures
+#: draw :data:`PALETTE`, these darkened.
+OKABE_ITO = ("#0072B2", "#D55E00", "#56B4E9", "#CC79A7", "#E69F00", "#009E73", "#F0E442")
+
+#: The lowest contrast against the white background of any colour a figure draws a line, a
+#: marker or a bar in (WCAG 1.4.11, non-text contrast).
+GRAPHIC_CONTRAST = 3.0
+
+
+def _darken_to(c: str, background: str, ratio: float) -> str:
+    """``c`` scaled towards black (same hue) just enough to reach ``ratio`` against ``background``."""
+    rgb = np.asarray(to_rgb(c))
+    for f in np.linspace(1.0, 0.0, 101):
+        if contrast_ratio(rgb * f, background) >= ratio:
+            return to_hex(rgb * f).upper() if f < 1.0 else c
+    return "#000000"
+
+
+def relative_luminance(c) -> float:
+    """WCAG 2's relative luminance of a colour (any matplotlib colour), 0 black to 1 white."""
+    rgb = np.asarray(to_rgb(c))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 to 21 (AA asks 4.5 for text, 3 for graphics)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)))
+    return (lb + 0.05) / (la + 0.05)
+
+
+#: The one palette of every figure: :data:`OKABE_ITO`, each colour darkened just enough to reach
+#: :data:`GRAPHIC_CONTRAST` on white (blue, vermillion, reddish purple and bluish green
+#: unchanged). Ordered so that the first three (the RNN, LSTM and GRU everywhere) stay apart
+#: under simulated colour-vision deficiencies (Machado et al. 2009, full protanopia,
+#: deuteranopia and tritanopia): vermillion lies a CIELAB distance of 80 or more from both
+#: blues; sky blue, darkened, comes within 15-20 of blue (25 before darkening), which is one
+#: reason every series also has its own line style and marker. Yellow, darkened to olive,
+#: comes last.
+PALETTE = tuple(_darken_to(c, "white", GRAPHIC_CONTRAST) for c in OKABE_ITO)
 
 #: The palette's colours by name, for prose that names a colour.
 COLOUR_NAMES = dict(zip(PALETTE, ("blue", "vermillion", "sky blue", "reddish purple", "orange", "bluish green",
-                                  "yellow")))
+                                  "olive (dark yellow)")))
 
 #: Line styles for curves told apart by colour, so that they differ without colour too.
 LINE_STYLES = ("-", "--", ":", "-.")
@@ -68,19 +103,6 @@ def series_style(label: str, k: int) -> dict:
     i = CELLS.get(label.split()[0], k) if label.split() else k
     return {"color": colour(i), "ls": LINE_STYLES[i % len(LINE_STYLES)], "marker": MARKERS[i % len(MARKERS)],
             "ms": 5, "markevery": 0.1}
-
-
-def relative_luminance(c) -> float:
-    """WCAG 2's relative luminance of a colour (any matplotlib colour), 0 black to 1 white."""
-    rgb = np.asarray(to_rgb(c))
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return float(linear @ [0.2126, 0.7152, 0.0722])
-
-
-def contrast_ratio(a, b) -> float:
-    """WCAG 2's contrast ratio of two colours, 1 to 21 (AA asks 4.5 for text)."""
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)))
-    return (lb + 0.05) / (la + 0.05)
 
 
 @functools.lru_cache(maxsize=256)
@@ -157,6 +179,12 @@ def _join(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _a(text: str) -> str:
+    """``text`` with its indefinite article: "an 8 × 8 grid", "a 3 × 3 matrix"."""
+    spoken_vowel = text[:1] in "aeiouAEIOU8" or text.split(" ")[0] in ("11", "18")
+    return ("an " if spoken_vowel else "a ") + text
+
+
 def _count(n: int, noun: str) -> str:
     """``1 panel``, ``3 panels``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -202,17 +230,24 @@ def patches_figure(rgb: np.ndarray, gray: np.ndarray, whitened: np.ndarray | Non
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     fig.tight_layout()
-    shown = [("the course recipe's grey patches", gray[idx])]
-    if whitened is not None:
-        shown.append(("the whitened ones", whitened[idx]))
-    levels = "; ".join(f"{what} span grey levels {x.min():.2f} to {x.max():.2f}, mean {x.mean():.2f}, "
-                       f"pixel standard deviation {x.std():.3f}" for what, x in shown)
+    shown = [("the grey patches", gray[idx])] + ([("the whitened ones", whitened[idx])] if whitened is not None else [])
+    smooth = " and ".join(f"{neighbour_correlation(x):.2f} in {what}" for what, x in shown)
     P = rgb.shape[-1]
     ways = _join(["the RGB patches", "their grey versions after the course recipe"]
                  + (["the ZCA-whitened versions"] if whitened is not None else []))
-    return describe(fig, f"{len(panels)} panels of the same {len(idx)} random {P} × {P} image patches in a "
-                         f"{int(np.ceil(len(idx) / cols))} × {min(cols, len(idx))} grid each: {ways}. "
-                         f"The RGB patches' mean brightness is {rgb[idx].mean():.2f}; {levels}.")
+    rows = int(np.ceil(len(idx) / cols))
+    return describe(fig, f"{len(panels)} panels of the same {len(idx)} random {P} × {P} image patches, each panel "
+                         f"{rows} rows × {min(cols, len(idx))} columns of patches: {ways}. Neighbouring pixels "
+                         f"correlate {smooth} (1 = perfectly smooth shading, 0 = none).")
+
+
+def neighbour_correlation(patches: np.ndarray) -> float:
+    """How smooth (N, P, P) patches are: the correlation between the values of horizontally and
+    vertically adjacent pixels, over all pairs (near 1: smooth shading; near 0: every pixel on its own)."""
+    x = np.asarray(patches, dtype=np.float64)
+    a = np.concatenate([x[:, :, :-1].ravel(), x[:, :-1, :].ravel()])
+    b = np.concatenate([x[:, :, 1:].ravel(), x[:, 1:, :].ravel()])
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def variance_spectrum(patches: dict, title: str = "Variance along each principal direction"):
@@ -244,9 +279,14 @@ def variance_spectrum(patches: dict, title: str = "Variance along each principal
 SCALES = {"tile": "each tile stretched to its own range", "panel": "one grey scale per panel, 0 = mid-grey"}
 
 #: The orientation selectivity (:func:`mpcore.metrics.feature_spectrum`) above which a feature's
-#: description counts it as an oriented edge or bar (a grating scores ~0.9, a blob ~0, noise ~0.1).
+#: description counts it as oriented (a grating scores ~0.9, a blob ~0, noise ~0.1). A broad
+#: light-dark gradient is oriented too: the measure tells strokes from blotches, not strokes from
+#: gradients, so the description says "oriented", never "edge".
 ORIENTED = 0.5
 
+#: The high-frequency shares (:func:`mpcore.metrics.feature_spectrum`) below which a grid's
+#: features are described as smooth, and above which as fine-grained.
+SMOOTH, FINE = 0.15, 0.5
 
 def _feature_images(features: np.ndarray, scale: str = "tile", remove_dc: bool = False) -> np.ndarray:
     """(H, P*P) features as (H, P, P) images in [0, 1] (see :data:`SCALES`); ``remove_dc``
@@ -273,23 +313,25 @@ def _grid_layout(features: np.ndarray) -> str:
     return f"{int(np.ceil(H / cols))} × {cols} grid of the {H} hidden units' input weights as {P} × {P} images"
 
 
-def features_description(features: np.ndarray, layout: bool = True) -> str:
+def features_description(features: np.ndarray, layout: bool = True, note: str = "") -> str:
     """What a feature grid shows, measured (:func:`mpcore.metrics.feature_spectrum`): the grid's
-    layout (unless ``layout`` is False), how many features are oriented (selectivity above
-    :data:`ORIENTED`), the mean orientation selectivity and high-frequency share, and, when most
-    of the weights are one uniform brightness component, their mean |cosine| with the uniform patch."""
+    layout (unless ``layout`` is False) followed by ``note`` in brackets (e.g. the grey scale),
+    how many features are oriented (selectivity above :data:`ORIENTED`) and the mean
+    selectivity, the mean high-frequency share (smooth below :data:`SMOOTH`, fine-grained above
+    :data:`FINE`), and, when most of the weights are one uniform brightness component, their
+    mean |cosine| with the uniform patch. Only the measures' words: "oriented" for a stroke and
+    for a gradient alike."""
     F = np.asarray(features, dtype=np.float64)
     H = len(F)
     selectivity, high = metrics.feature_spectrum(F)
     oriented = int(np.sum(selectivity > ORIENTED))
     uniform = float(np.mean(np.abs(metrics.uniform_cosine(F))))
-    kind = ("most are oriented light/dark edges or bars" if oriented >= 0.6 * H else
-            "about half are oriented light/dark edges or bars" if oriented > 0.4 * H else
-            "most look like pixel noise" if high.mean() > 0.5 else
-            "most are unoriented blobs, textures or shading")
-    text = (f"{_grid_layout(F) + '; ' if layout else ''}{kind} ({oriented} of {H} with orientation selectivity "
-            f"above {ORIENTED:g}); mean orientation selectivity {selectivity.mean():.2f}, high-frequency share "
-            f"{high.mean():.2f}")
+    h = high.mean()
+    grain = (f"smooth (high-frequency share {h:.2f})" if h < SMOOTH else
+             f"fine-grained, like pixel noise (high-frequency share {h:.2f})" if h > FINE and oriented <= 0.4 * H else
+             f"fine-grained (high-frequency share {h:.2f})" if h > FINE else f"high-frequency share {h:.2f}")
+    head = (_grid_layout(F) + (f" ({note})" if note else "") + "; ") if layout else (f"{note}; " if note else "")
+    text = f"{head}{oriented} of {H} oriented (selectivity above {ORIENTED:g}; mean {selectivity.mean():.2f}), {grain}"
     if uniform > 0.5:
         text += f"; most weight is one uniform brightness (mean |cosine| with the uniform patch {uniform:.2f})"
     return text
@@ -308,8 +350,8 @@ def feature_grid(features: np.ndarray, title: str = "", ax=None, scale: str = "t
     ax.set_title(title)
     ax.axis("off")
     if own:
-        describe(ax.figure, (f"{_one_line(title)}: " if title else "") + features_description(features)
-                 + f" ({_scale_note(scale, remove_dc)}).")
+        describe(ax.figure, (f"{_one_line(title)}: " if title else "")
+                 + _a(features_description(features, note=_scale_note(scale, remove_dc))) + ".")
     return ax.figure
 
 
@@ -317,31 +359,65 @@ def _scale_note(scale: str, remove_dc: bool) -> str:
     return ("pixel mean (DC) removed; " if remove_dc else "") + SCALES[scale]
 
 
-def feature_grids(features: dict, title: str = "", scale: str = "tile", remove_dc: bool = False):
-    """``{label: (H, P*P)}`` feature grids side by side; the grey scale is named under the title."""
+def _first_line(label: str) -> str:
+    """A panel's label without the measures its later lines carry (the alt text says them once)."""
+    return str(label).strip().splitlines()[0].strip() if str(label).strip() else ""
+
+
+def feature_grids(features: dict, title: str = "", scale: str = "tile", remove_dc: bool = False,
+                  measured: dict | None = None):
+    """``{label: (H, P*P)}`` feature grids side by side; the grey scale is named under the title.
+    ``measured`` (``{label: {...}}``, optional) gives what the grids cannot show, measured by the
+    caller on the run: ``"mean_activation"`` and ``"units_off"`` (units whose activation does not
+    vary) go into each panel's description; ``"weight_norm"`` (the mean length of a unit's input
+    weights) is said when the panels' differ more than fivefold, since the features are drawn at
+    unit length."""
     fig, axes = plt.subplots(1, len(features), figsize=(5.5 * len(features), 6.4), squeeze=False,
                              layout="constrained")
     for ax, (label, f) in zip(axes[0], features.items()):
         feature_grid(f, label, ax=ax, scale=scale, remove_dc=remove_dc)
     fig.suptitle((title + "\n" if title else "") + f"({_scale_note(scale, remove_dc)})", fontsize=11)
+    measured = measured or {}
     layouts = {_grid_layout(np.asarray(f)) for f in features.values()}
     same = len(layouts) == 1  # say the layout once
-    panels = [f"{where.capitalize() + ', ' if where else ''}{_one_line(label)}: "
-              f"{features_description(f, layout=not same)}."
-              for where, (label, f) in zip(_panel_names(len(features)), features.items())]
+    names = _panel_names(len(features))
+    panels, defined = [], False
+    for where, (label, f) in zip(names, features.items()):
+        text = f"{where.capitalize() + ', ' if where else ''}{_first_line(label)}: {features_description(f, not same)}"
+        m = measured.get(label, {})
+        if "units_off" in m:
+            off = int(m["units_off"])
+            text += (f"; {'every unit' if off == len(f) else f'{off} of {len(f)} units'} switched off" if off
+                     else "; no unit switched off")
+            if off and not defined:
+                text += " (the same activation for every patch)"
+                defined = True
+        if "mean_activation" in m:
+            text += f", mean activation {m['mean_activation']:.3f}"
+        panels.append(text + ".")
+    norms = {where: measured.get(label, {}).get("weight_norm") for where, label in zip(names, features)}
+    norms = {k: v for k, v in norms.items() if v is not None}
+    if len(norms) > 1 and max(norms.values()) > 5 * min(norms.values()):
+        short, long = min(norms, key=norms.get), max(norms, key=norms.get)
+        panels.append(f"The {short} panel's weights are {norms[long] / norms[short]:.0f} times shorter than the "
+                      f"{long} one's (mean length {norms[short]:.2g} against {norms[long]:.2g}), which the "
+                      f"unit-length tiles hide.")
     head = f"{_one_line(title)}: " if title else ""
-    each = f", each a {layouts.pop()}" if same else ""
+    each = f", each {_a(layouts.pop())}" if same else ""
     return describe(fig, f"{head}{_count(len(features), 'grid')} of hidden features side by side{each} "
                          f"({_scale_note(scale, remove_dc)}). " + " ".join(panels))
 
 
 def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: dict | None = None,
                         labels: tuple = ("L_hid", "λ"), scale: str = "tile", remove_dc: bool = False,
-                        panel_size: float = 4.2):
+                        panel_size: float = 4.2, measured: dict | None = None):
     """``{(row value, column value): (H, P*P)}`` as a grid of feature grids, e.g. rows L_hid and
     columns λ (the default ``labels``), or rows β and columns ρ. ``notes`` maps the same keys to
-    a second title line (e.g. measured selectivity). The suptitle names the grey scale; the alt
-    text gives each panel's measured orientation selectivity."""
+    a second title line (e.g. measured selectivity); ``measured`` maps them to what the caller
+    measured on each run: ``{"units_off": n}`` (units whose activation does not vary). The
+    suptitle names the grey scale; the alt text gives each panel's mean orientation selectivity,
+    the most and least oriented panels (every one that ties at the 2 decimals said), each
+    column's range of high-frequency share and, with ``measured``, the units switched off."""
     rows = sorted({r for r, _ in features})
     cols = sorted({c for _, c in features})
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(panel_size * len(cols), (panel_size + 0.45) * len(rows)),
@@ -357,15 +433,34 @@ def feature_grid_matrix(features: dict, title: str = "Hidden features", notes: d
             feature_grid(features[(r, c)], label, ax=axes[i, j], scale=scale, remove_dc=remove_dc)
             axes[i, j].title.set_fontsize(9)
     fig.suptitle(f"{title}\n({_scale_note(scale, remove_dc)})")
-    selectivity = {k: float(metrics.feature_spectrum(f)[0].mean()) for k, f in features.items()}
+    spectra = {k: metrics.feature_spectrum(f) for k, f in features.items()}
+    selectivity = {k: round(float(sel.mean()), 2) for k, (sel, _) in spectra.items()}  # as said: 2 decimals
+    high = {k: float(h.mean()) for k, (_, h) in spectra.items()}
+    at = lambda k: f"{labels[0]} = {k[0]:g}, {labels[1]} = {k[1]:g}"  # noqa: E731
     table = "; ".join(f"{labels[0]} = {r:g}: " + ", ".join(f"{selectivity[(r, c)]:.2f}" if (r, c) in features
                                                              else "none" for c in cols) for r in rows)
-    hi, lo = max(selectivity, key=selectivity.get), min(selectivity, key=selectivity.get)
-    at = lambda k: f"{labels[0]} = {k[0]:g}, {labels[1]} = {k[1]:g} ({selectivity[k]:.2f})"  # noqa: E731
-    return describe(fig, f"{_one_line(title)}: a {len(rows)} × {len(cols)} matrix of hidden-feature grids, rows "
-                         f"{labels[0]} = {', '.join(f'{r:g}' for r in rows)}, columns {labels[1]} = "
-                         f"{', '.join(f'{c:g}' for c in cols)} ({_scale_note(scale, remove_dc)}). Mean orientation "
-                         f"selectivity of each panel, by row: {table}. Most oriented at {at(hi)}, least at {at(lo)}.")
+    text = (f"{_one_line(title)}: {_a(f'{len(rows)} × {len(cols)} matrix')} of hidden-feature grids, rows "
+            f"{labels[0]} = {', '.join(f'{r:g}' for r in rows)}, columns {labels[1]} = "
+            f"{', '.join(f'{c:g}' for c in cols)} ({_scale_note(scale, remove_dc)}). Mean orientation selectivity "
+            f"of each panel, by row: {table}.")
+    extremes = []  # the most and least oriented panels, every one that ties at 2 decimals
+    for word, value in (("most", max(selectivity.values())), ("least", min(selectivity.values()))):
+        tied = [k for k in features if selectivity[k] == value]
+        if len(tied) < len(features):
+            extremes.append(f"{word} oriented ({value:.2f}): {'; '.join(at(k) for k in tied)}")
+    text += "".join(f" {e[0].upper()}{e[1:]}." for e in extremes)
+    spans = []
+    for c in cols:
+        h = [high[(r, c)] for r in rows if (r, c) in features]
+        if h:
+            spans.append(f"{labels[1]} = {c:g}: {min(h):.2f}" + (f"–{max(h):.2f}" if f"{min(h):.2f}" != f"{max(h):.2f}"
+                                                                  else ""))
+    text += f" High-frequency share by column (0 smooth, near 1 pixel noise): {'; '.join(spans)}."
+    off = {k: int(v["units_off"]) for k, v in (measured or {}).items() if k in features and v.get("units_off")}
+    if measured is not None:
+        text += (" Units switched off: " + "; ".join(f"{off[k]} of {len(features[k])} at {at(k)}" for k in off) + "."
+                 if off else " No unit is switched off.")
+    return describe(fig, text)
 
 
 def reconstructions(X: np.ndarray, X_hat: np.ndarray, n: int = 12, title: str = ""):
@@ -448,9 +543,9 @@ def cost_terms_axes(ax, history: dict, baseline: float | None = None) -> str:
 
 
 def cost_terms_figure(history: dict, title: str = "", baseline: float | None = None):
-    """The three terms of the autoencoder's cost during training, one panel each on a linear
-    axis from iteration 10 on (the first iterations fall from far above), and all of them with
-    the total on log-log axes (:func:`cost_terms_axes`)."""
+    """The three terms of the autoencoder's cost during training, one panel each (cost on a linear
+    axis, iterations on a log axis) from iteration 10 on (the first iterations fall from far
+    above), and all of them with the total on log-log axes (:func:`cost_terms_axes`)."""
     monitor = history.get("monitor") or {}
     names = [n for n in COST_TERMS if n in monitor]
     rows = 2 if names else 1
@@ -474,8 +569,9 @@ def cost_terms_figure(history: dict, title: str = "", baseline: float | None = N
         fig.suptitle(title)
     text = (f"{_one_line(title)}. " if title else "") + overview[0].upper() + overview[1:] + "."
     if names:
-        text += (f" {len(names)} more panels show each term alone from iteration {first} on a linear axis "
-                 f"({_join(n.replace('_', ' ') for n in names)}).")
+        text += (f" {len(names)} more panels show each term alone from iteration {first} "
+                 f"({_join(n.replace('_', ' ') for n in names)}): the cost on a linear axis, the iterations on a "
+                 f"log axis.")
     return describe(fig, text)
 
 
@@ -504,10 +600,11 @@ def autoencoder_figure(result, scale: str = "tile", remove_dc: bool = False):
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("mean mini-batch cost")
         axes[1].set_title(f"full-batch cost {m['cost']:.4f} after {m['iterations']} epochs", fontsize=10)
-        cost = f"the mean mini-batch cost per SGD epoch, {_span(loss, '.4g')} over {len(loss)} epochs"
-    return describe(fig, f"Sparse autoencoder, {setting}. Left: {features_description(features)}; mean hidden "
-                         f"activation {m['mean_activation']:.3f} ({_scale_note(scale, remove_dc)}). Right: {cost}; "
-                         f"final cost {m['cost']:.4f}.")
+        cost = (f"the mean mini-batch cost per SGD epoch, {_span(loss, '.4g')} over {len(loss)} epochs; full-batch "
+                f"cost of the weights kept {m['cost']:.4f}")
+    return describe(fig, f"Sparse autoencoder, {setting}. Left: "
+                         f"{_a(features_description(features, note=_scale_note(scale, remove_dc)))}; mean hidden "
+                         f"activation {m['mean_activation']:.3f}. Right: {cost}.")
 
 
 # -- Part 2: the language model (notebook 2) -----------------------------------------------------
@@ -669,8 +766,7 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups:
             color[hits], marker[hits] = colour(k), MARKERS[k % len(MARKERS)]
             first += [j for j in hits if j not in first]
             legend.append((group, colour(k), len(hits), MARKERS[k % len(MARKERS)]))
-            x, y = xy[hits].mean(axis=0)
-            centres.append(f"{group} ({len(hits)} words) at ({x:.2f}, {y:.2f})")
+            centres.append(f"{group} ({_count(len(hits), 'word')}) {map_position(xy[hits].mean(axis=0), xy)}")
     rest = [j for j in range(len(idx)) if j not in first]  # idx is most frequent first
     order = first + rest
     panels = [None] + ([densest_window(xy)] if zoom else [])  # a panel's window, None: the whole map
@@ -726,15 +822,39 @@ def embedding_map(R: np.ndarray, words: list, n: int = 100, counts=None, groups:
                      "(a word whose label would cover another label or dot is left unlabelled)", fontsize=10)
         counted.append((len(done), shown))
     others = len(idx) - sum(m for _, _, m, _ in legend)
-    zoomed = (f", and a second panel enlarging the densest part of the map ({counted[1][0]} of {counted[1][1]} "
-              f"words labelled there)" if zoom else "")
-    groups_said = (f" Centres of the groups (component 1, component 2): {'; '.join(centres)}; the {others} other "
-                   f"words grey." if centres else "")
+    zoomed = (f"; a second panel enlarges the densest part ({counted[1][0]} of {counted[1][1]} words labelled "
+              f"there)" if zoom else "")
+    groups_said = (f" Where each group's centre lies (each group its own colour and marker): {'; '.join(centres)}; "
+                   f"the {others} other words are grey dots." if centres else "")
     return describe(fig, f"Word embeddings of the language model ({model}): {which} projected by PCA on their first "
-                         f"two principal components ({share[0]:.1%} and {share[1]:.1%} of the variance), one dot per "
-                         f"word, spread from {xy[:, 0].min():.2f} to {xy[:, 0].max():.2f} on component 1 and "
-                         f"{xy[:, 1].min():.2f} to {xy[:, 1].max():.2f} on component 2, labelled where the label "
-                         f"fits ({counted[0][0]} of {counted[0][1]} labelled){zoomed}.{groups_said}")
+                         f"two principal components ({share[0]:.1%} and {share[1]:.1%} of the variance), one marker "
+                         f"per word, {counted[0][0]} of {counted[0][1]} labelled{zoomed}.{groups_said}")
+
+
+#: How far from the middle of a map (as a share of its half-width) a point is still "at the centre".
+_CENTRE = 0.2
+
+
+def map_position(point, xy: np.ndarray) -> str:
+    """Where ``point`` lies on a map of the points ``xy`` (n, 2), in words: its offset from the
+    middle of their range, as a share of the half-range on each axis, called centre (below
+    :data:`_CENTRE`), "left/right of" or "below/above" the centre (below 0.6), or "far left", "far
+    right", "near the bottom", "near the top"."""
+    xy = np.asarray(xy, dtype=float)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    u = (np.asarray(point, dtype=float) - (lo + hi) / 2) / np.where(hi > lo, (hi - lo) / 2, 1.0)
+    words = []
+    for v, (near_lo, lo_word, hi_word, near_hi) in zip(u[::-1], (("near the bottom", "below", "above", "near the top"),
+                                                                ("far left", "left of", "right of", "far right"))):
+        if abs(v) >= 0.6:
+            words.append(near_lo if v < 0 else near_hi)
+        elif abs(v) >= _CENTRE:
+            words.append(f"{lo_word if v < 0 else hi_word} the centre")
+    if not words:
+        return "at the centre"
+    if len(words) == 2 and words[0].endswith("the centre") and words[1].endswith("the centre"):
+        return f"{words[0].removesuffix(' the centre')} and {words[1]}"  # "below and left of the centre"
+    return ", ".join(words)
 
 
 #: Colours of the next-word bars: the model's most likely words, and the true 4th word (which is
@@ -860,12 +980,13 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
             next_word_axes(ax, candidates, actual, rank, p[index[actual]], len(words))
             title += f"\ntrue 4th word “{actual}”: rank {rank}, probability {p[index[actual]]:.3f}"
             fig.marked.append((actual, rank, float(p[index[actual]])))
-            said = next_word_text(candidates, actual, rank, p[index[actual]], len(words), shown=3)
+            true = f"; true word “{actual}” rank {rank}, {p[index[actual]]:.3f}"
         else:
             next_word_axes(ax, candidates)
             fig.marked.append(None)
-            said = next_word_text(candidates, shown=3)
-        read.append(f"after “{' '.join(words[i] for i in ids[j])}”, {said}")
+            true = ""
+        top3 = ", ".join(f"{_word_label(w)} {q:.3f}" for w, q in candidates[:3])
+        read.append(f"“{' '.join(words[i] for i in ids[j])}”: {top3}{true}.")
         ax.set_title(title, fontsize=10)
         if j % cols:
             ax.set_ylabel("")
@@ -875,9 +996,11 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
     fig.suptitle(f"Next-word probabilities of the language model {label(result.config, seed=True)}:\n"
                  f"the {k} most likely 4th words {what}", fontsize=12)
     _next_word_legend(fig, actuals is not None, k, loc="outside lower center", ncol=2, frameon=False)
+    true = f", and the rank (of {len(words)} words) and probability of the true 4th word" if actuals is not None else ""
     return describe(fig, f"Next-word probabilities of the language model {label(result.config, seed=True)}: "
-                         f"{n} bar charts, one per context, of the {k} most likely 4th words on a 0 to 1 axis. The "
-                         f"three most likely of each: " + "; ".join(read) + ".")
+                         f"{n} bar charts, one per context, of the {k} most likely 4th words on a 0 to 1 axis; below, "
+                         f"for each context, the three most likely words with their probabilities{true}. "
+                         + " ".join(read))
 
 
 # -- Part 3: the sequence classifiers (notebook 3) -----------------------------------------------
@@ -886,8 +1009,10 @@ def next_word_figure(result, words: list, contexts, actuals=None, k: int = 10, c
 def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int = 3, seed: int = 0,
                      ylabel: str = "acceleration", channels=None, title: str = ""):
     """A few windows (N, T, C) of each class, one panel per class, channels as colours and line
-    styles (named by ``channels``, default "channel 0", ...), later windows fainter; ``ylabel``
-    should say the unit."""
+    styles (named by ``channels``, default "channel 0", ...), later windows thinner (not fainter:
+    every line keeps its colour's 3:1 contrast with the background); ``ylabel`` should say the
+    unit. The alt text gives, per class, each channel's mean and the windows' strongest rhythm
+    (:func:`dominant_cycles`)."""
     rng = np.random.default_rng(seed)
     K = len(classes)
     cols = min(K, 3)
@@ -903,23 +1028,49 @@ def activity_windows(X: np.ndarray, y: np.ndarray, classes: list, per_class: int
         picked = rng.choice(idx, size=min(per_class, len(idx)), replace=False)
         for j, i in enumerate(picked):
             for c in range(X.shape[2]):
-                ax.plot(X[i, :, c], color=colour(c), ls=LINE_STYLES[c % len(LINE_STYLES)], alpha=1.0 - 0.25 * j,
-                        lw=0.8, label=names[c] if j == 0 else None)
+                ax.plot(X[i, :, c], color=colour(c), ls=LINE_STYLES[c % len(LINE_STYLES)], lw=max(1.2 - 0.35 * j, 0.4),
+                        label=names[c] if j == 0 else None)
         ax.set_title(classes[k])
         ax.set_xlabel("time step")
         if len(picked):
-            shown = X[picked]
-            read.append(f"{classes[k]} {shown.min():.1f} to {shown.max():.1f} (sd {shown.std():.2f})")
+            shown = np.asarray(X[picked], dtype=np.float64)
+            means = ", ".join(_channel_mean(m) for m in shown.mean(axis=1).T)
+            cycles = dominant_cycles(shown)
+            span = f"{cycles.min()}" if cycles.min() == cycles.max() else f"{cycles.min()}–{cycles.max()}"
+            read.append(f"{classes[k]} {means}, {span} {'cycle' if span == '1' else 'cycles'}")
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     axes[0, 0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    unit = ylabel[ylabel.rfind("(") + 1:ylabel.rfind(")")] if ylabel.endswith(")") and "(" in ylabel else ""
+    gravity = "; a channel near ±1 g carries gravity and tells how the sensor is held" if unit == "g" else ""
     return describe(fig, (f"{_one_line(title)}: " if title else "")
                     + f"{K} panels, one per class, each with up to {per_class} raw windows of {X.shape[1]} time "
                       f"steps, the {X.shape[2]} channels ({_join(names)}) as lines; {ylabel} against time step. "
-                      f"Range and standard deviation of the windows shown: " + "; ".join(read) + ".")
+                      f"Per class, the mean of {_join(names)}{f' in {unit}' if unit else ''} over the windows shown "
+                      f"(± where its sign differs between windows{gravity}) "
+                      f"and the strongest "
+                      f"rhythm, in cycles per window: " + "; ".join(read) + ".")
+
+
+def _channel_mean(means: np.ndarray) -> str:
+    """One channel's mean over windows, from each window's mean: signed when every window agrees
+    on the sign (or it is near 0), else "±" the mean size (e.g. the left arm and the right)."""
+    size = np.abs(means).mean()
+    if size < 0.05:
+        return "0.0"
+    return f"{means.mean():+.1f}" if np.all(means > 0) or np.all(means < 0) else f"±{size:.1f}"
+
+
+def dominant_cycles(windows: np.ndarray) -> np.ndarray:
+    """The strongest rhythm of each window (N, T, C): the frequency, in whole cycles per window,
+    of the largest peak of the power spectrum (each channel's mean removed, channels summed;
+    frequency 0 left out): (N,) integers."""
+    w = np.asarray(windows, dtype=np.float64)
+    power = (np.abs(np.fft.rfft(w - w.mean(axis=1, keepdims=True), axis=1)) ** 2).sum(axis=2)
+    return 1 + np.argmax(power[:, 1:], axis=1)
 
 
 def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10) -> str:
@@ -943,15 +1094,17 @@ def confusion_axes(ax, cm, classes: list, title: str = "", fontsize: int = 10) -
 
 def confusion_text(cm, classes: list) -> str:
     """A confusion matrix (K, K; rows true) in words: its accuracy, each class's share recognised
-    and the largest confusion."""
+    and the two largest confusions (off the diagonal), each out of its true class's count."""
     cm = np.asarray(cm)
     rows = cm.sum(axis=1)
     recall = ", ".join(f"{c} {cm[k, k]}/{rows[k]}" for k, c in enumerate(classes))
     off = cm - np.diag(np.diag(cm))
     text = f"accuracy {np.trace(cm) / max(cm.sum(), 1):.1%}, correct per true class {recall}"
-    if off.max() > 0:
-        i, j = np.unravel_index(np.argmax(off), off.shape)
-        text += f"; largest confusion {classes[i]} predicted as {classes[j]} ({off[i, j]})"
+    order = np.argsort(-off, axis=None, kind="stable")[:2]
+    said = [f"{classes[i]} predicted as {classes[j]} ({off[i, j]} of {rows[i]})"
+            for i, j in zip(*np.unravel_index(order, off.shape)) if off[i, j] > 0]
+    if said:
+        text += f"; {'largest confusions' if len(said) > 1 else 'largest confusion'} {_join(said)}"
     return text
 
 
@@ -1003,14 +1156,16 @@ def gradient_norms_figure(norms: dict, title: str = "Gradient reaching each time
                          f"scale, one line per model: " + "; ".join(read) + ".")
 
 
-def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict | None = None):
+def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict | None = None,
+                      quantity: str | None = None):
     """Per-window gradient profiles over time, one panel per condition, log scale, y shared.
 
     ``panels`` maps a panel title to ``{label: (N, T) values}`` (one row per window, e.g.
     ‖∂L_n/∂h_t‖ / ‖∂L_n/∂h_T‖): each label is drawn as the median over the windows with the
     10th-90th percentile band shaded -- the windows span many orders of magnitude, and a mean
     would follow the few largest. ``styles`` maps a label to plot keywords (colour, line style,
-    marker; default :func:`series_style`). Values of exactly 0 cannot be drawn on a log axis:
+    marker; default :func:`series_style`); ``quantity`` names the y values in words for the alt
+    text (default ``ylabel``). Values of exactly 0 cannot be drawn on a log axis:
     their count goes into the legend."""
     styles = styles or {}
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.6), sharey=True, squeeze=False)
@@ -1027,11 +1182,11 @@ def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict |
             ax.fill_between(t, lo, hi, color=style["color"], alpha=0.12, lw=0)
             ax.semilogy(t, mid, label=label + note, **style)
             drawn.append(v[np.isfinite(v)])
-            said.append(f"{label} {mid[0]:.2g} (10–90%: {lo[0]:.2g} to {hi[0]:.2g}){note}")
+            said.append(f"{_spoken(label)} {mid[0]:.2g}{note}")
         ax.set_title(panel)
         ax.set_xlabel("time step t (the loss sits at t = T)")
         ax.grid(alpha=0.3, which="major")
-        read.append(f"{panel}, median at t = 1: " + ", ".join(said))
+        read.append(f"{panel.split(' (')[0]}: " + ", ".join(said))
     values = np.concatenate(drawn) if drawn else np.array([1.0])
     if values.size:
         ax.set_ylim(values.min() / 3, values.max() * 3)
@@ -1050,9 +1205,15 @@ def gradient_profiles(panels: dict, ylabel: str, title: str = "", styles: dict |
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.04 + 0.045 * ((len(legend) - 1) // 3), 1, 1))
     return describe(fig, (f"{_one_line(title)}. " if title else "")
-                    + f"{_count(len(panels), 'panel')} ({_join(panels)}), log scale: {ylabel} against the time "
-                      f"step t, the median over windows as a line and the 10th–90th percentile shaded. "
-                    + "; ".join(read) + ".")
+                    + f"{_count(len(panels), 'panel')} ({_join(p.split(' (')[0] for p in panels)}), log scale: "
+                      f"{quantity or ylabel}, against "
+                      f"the time step t, the median over windows as a line and the 10th–90th percentile shaded. "
+                      f"Median at t = 1, " + "; ".join(read) + ".")
+
+
+def _spoken(label: str) -> str:
+    """A curve's label for the ear: "LSTM ‖∂L/∂c_t‖" -> "LSTM cell state", "RNN ‖∂L/∂h_t‖" -> "RNN"."""
+    return label.replace(" ‖∂L/∂h_t‖", "").replace(" ‖∂L/∂c_t‖", " cell state")
 
 
 def cell_styles(labels) -> dict:
@@ -1103,7 +1264,7 @@ def training_curves(histories: dict, title: str = ""):
         best = h["best_epoch"] + 1
         ax = axes[0, j]
         ax.plot(ep, h["val_loss"], "-", color=colour(1), label="validation")
-        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
+        ax.axvline(best, color="0.5", lw=0.8, label="epoch kept")
         ax.set_title(label)
         ax = axes[1, j]
         said = ""
@@ -1111,13 +1272,16 @@ def training_curves(histories: dict, title: str = ""):
             ax.plot(ep, h["train_acc"], "--", color=colour(0), label="training (512 windows)")
             said = f", training accuracy {h['train_acc'][best - 1]:.2f}"
         ax.plot(ep, h["val_acc"], "-", color=colour(1), label="validation")
-        ax.axvline(best, color="0.6", lw=0.8, label="epoch kept")
+        ax.axvline(best, color="0.5", lw=0.8, label="epoch kept")
         ax.set_xlabel("epoch")
         for ax in axes[:, j]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
+        if h.get("train_acc"):
+            said += f" (last epoch {h['train_acc'][-1]:.2f})"
         read.append(f"{label}: kept epoch {best} of {len(ep)}, validation cross-entropy {h['val_loss'][best - 1]:.3f}"
-                    f" (lowest {min(h['val_loss']):.3f}), validation accuracy {h['val_acc'][best - 1]:.2f}{said}")
+                    f" (lowest {min(h['val_loss']):.3f}, last epoch {h['val_loss'][-1]:.3f}), validation accuracy "
+                    f"{h['val_acc'][best - 1]:.2f}{said}")
     axes[0, 0].set_ylabel("validation cross-entropy (nats)")
     axes[1, 0].set_ylabel("accuracy")
     handles, labels = axes[1, 0].get_legend_handles_labels()
@@ -1126,7 +1290,8 @@ def training_curves(histories: dict, title: str = ""):
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return describe(fig, f"{_one_line(title or 'Averaged weights W̄ (the weights validated and kept)')}: one column per "
                          f"model, validation cross-entropy per epoch on top, accuracy below (training windows "
-                         f"dashed, validation solid), the kept epoch a grey vertical line. At the kept epoch: "
+                         f"dashed, validation solid), the kept epoch a grey vertical line. At the kept epoch, and at "
+                         f"the last where it differs: "
                          + "; ".join(read) + ".")
 
 
@@ -1154,10 +1319,10 @@ def iterate_loss(histories: dict, title: str = ""):
 
 
 def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on validation accuracy"):
-    """``{label: {lr: [validation accuracy per seed]}}``: every seed as a dot, the mean as a line
-    over η (log axis); the chosen η circled. The labels' dots are set a little apart along η (on
-    the log axis) so that no dot hides another; each label has its own colour, line style and
-    marker."""
+    """``{label: {lr: [validation accuracy per seed]}}``: every seed as a marker (its label's), the
+    mean as a line over η (log axis); the chosen η circled. The labels' markers are set a little
+    apart along η (on the log axis) so that none hides another; each label has its own colour,
+    line style and marker."""
     from matplotlib.lines import Line2D
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -1169,8 +1334,7 @@ def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on valid
         ax.semilogx(lrs, [np.mean(accs[lr]) for lr in lrs], ls=style["ls"], color=style["color"],
                     label=f"{label}: mean over seeds")
         for lr in lrs:
-            ax.plot(np.full(len(accs[lr]), lr * shift), accs[lr], style["marker"], ms=4, color=style["color"],
-                    alpha=0.7)
+            ax.plot(np.full(len(accs[lr]), lr * shift), accs[lr], style["marker"], ms=4, color=style["color"])
         ax.plot(chosen[label], np.mean(accs[chosen[label]]), "o", ms=14, mfc="none", color=style["color"])
     handles, labels = ax.get_legend_handles_labels()
     handles = [Line2D([], [], ls=h.get_linestyle(), color=h.get_color(), marker=series_style(label, k)["marker"],
@@ -1184,47 +1348,55 @@ def lr_selection(val_acc: dict, chosen: dict, title: str = "Choosing η on valid
     ax.legend(handles, labels, fontsize=9)
     fig.tight_layout()
     grid = sorted({lr for accs in val_acc.values() for lr in accs})
+    means = "; ".join(f"{label} " + ", ".join(f"{np.mean(accs[lr]):.2f}" if lr in accs else "none" for lr in grid)
+                      for label, accs in val_acc.items())
     return describe(fig, f"{_one_line(title)}: validation accuracy (best epoch) against the learning rate η (log "
-                         f"scale, η = {', '.join(f'{lr:g}' for lr in grid)}) for {_join(val_acc)}, each seed a dot "
-                         f"and the mean over seeds a line. Chosen η: "
-                         + ", ".join(f"{label} {chosen[label]:g}" for label in val_acc)
-                         + "; mean validation accuracy at the chosen η: "
-                         + ", ".join(f"{np.mean(accs[chosen[label]]):.2f}" for label, accs in val_acc.items()) + ".")
+                         f"scale, η = {', '.join(f'{lr:g}' for lr in grid)}) for {_join(val_acc)}, each seed a marker "
+                         f"in its model's shape, the mean over seeds a line and the chosen η circled. Mean over seeds "
+                         f"at each η: {means}. Chosen η: "
+                         + ", ".join(f"{label} {chosen[label]:g}" for label in val_acc) + ".")
+
+
+#: How each seed is drawn in :func:`seed_spread`: a grey and a marker of its own (not a colour:
+#: blue, vermillion and sky blue are the cells'), every grey at 3:1 or more on white.
+SEED_STYLES = (("0.0", "o"), ("0.4", "s"), ("0.25", "D"), ("0.45", "^"), ("0.15", "v"), ("0.35", "P"))
 
 
 def seed_spread(values: dict, ylabel: str = "test accuracy", title: str = "", seeds=None):
-    """``{label: [value per seed]}``: the mean as a bar with ± 1 sd, and every seed as a dot
-    (a seaborn strip plot). With ``seeds`` (one name per value, the same order for every label)
-    each seed has its own colour and its own place beside the others, so no dot hides another
-    and a seed can be followed across labels."""
-    import seaborn as sns
+    """``{label: [value per seed]}``: the mean as a bar with ± 1 sd, and every seed as a marker.
+    With ``seeds`` (one name per value, the same order for every label) each seed has its own
+    grey and marker (:data:`SEED_STYLES`) and its own place beside the others, so no marker
+    hides another and a seed can be followed across labels; a long title is wrapped to fit."""
+    import textwrap
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    rows, read = [], []
+    fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
+    read = []
+    n = max(len(v) for v in values.values())
+    offsets = np.linspace(0.0, 0.22, n) if n > 1 else np.zeros(1)  # right of the middle; the error bar left
+    jitter = np.random.default_rng(0)
     for k, (label, v) in enumerate(values.items()):
         v = np.asarray(v, dtype=float)
-        ax.bar(k, v.mean(), color="0.85", edgecolor="0.5", width=0.6, zorder=1)
+        ax.bar(k, v.mean(), color="0.85", edgecolor="0.45", width=0.6, zorder=1)
         sd = f" ± {v.std(ddof=1):.3f}" if len(v) > 1 else ""
-        if len(v) > 1:  # beside the middle, where the seeds' dots are not
-            ax.errorbar(k - 0.135, v.mean(), yerr=v.std(ddof=1), color="0.2", capsize=5, zorder=2,
+        if len(v) > 1:
+            ax.errorbar(k - 0.15, v.mean(), yerr=v.std(ddof=1), color="0.2", capsize=5, zorder=2,
                         label="mean ± 1 sd over seeds" if k == 0 else None)
         ax.text(k, 0.02 * v.mean(), f"mean\n{v.mean():.3f}", ha="center", va="bottom", fontsize=9)
-        names = [f"seed {s}" for s in seeds] if seeds is not None else ["run"] * len(v)
-        rows += [(label, x, name) for x, name in zip(v, names)]
+        for i, x in enumerate(v):
+            if seeds is not None:
+                grey, marker = SEED_STYLES[i % len(SEED_STYLES)]
+                ax.plot(k + offsets[i], x, marker, color=grey, ms=7, zorder=3,
+                        label=f"seed {seeds[i]}" if k == 0 else None)
+            else:
+                ax.plot(k + 0.1 + jitter.uniform(-0.08, 0.08), x, "o", color=colour(0), ms=6, alpha=0.8, zorder=3)
         read.append(f"{label} {v.mean():.3f}{sd} ({', '.join(f'{x:.3f}' for x in v)})")
-    x, y, hue = (list(c) for c in zip(*rows))
-    sns.stripplot(x=x, y=y, hue=hue if seeds is not None else None,
-                  dodge=seeds is not None, jitter=0 if seeds is not None else 0.15, size=7,
-                  palette=[colour(k) for k in range(len(seeds))] if seeds is not None else None,
-                  color=None if seeds is not None else colour(0), ax=ax, zorder=3)
     ax.set_xticks(range(len(values)), list(values))
-    ax.set_xlabel("")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if seeds is not None:  # below the axes: inside, it would cover dots
-        ax.legend(title=None, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False)
-    fig.tight_layout()
-    each = f"each seed ({_join(seeds)}) a dot in its own place" if seeds is not None else "each run a dot"
+    ax.set_title(textwrap.fill(title, 52) if title else "")
+    if seeds is not None:  # below the axes: inside, it would cover markers
+        fig.legend(fontsize=9, loc="outside lower center", ncol=4, frameon=False)
+    each = (f"each seed ({_join(seeds)}) a grey marker of its own shape, in its own place" if seeds is not None
+            else "each run a dot")
     return describe(fig, (f"{_one_line(title)}: " if title else "")
                     + f"{ylabel} of {_join(values)}: a grey bar for the mean over seeds with ± 1 standard deviation, "
                       f"{each}. Mean ± sd (each seed): " + "; ".join(read) + ".")
@@ -1243,7 +1415,7 @@ def sequence_figure(result):
     axes[0].plot(ep, h["train_loss"], "--", color=colour(0),
                  label="training: SGD iterate W\n(mean over the epoch's batches)")
     axes[0].plot(ep, h["val_loss"], "-", color=colour(1), label="validation: averaged weights W̄")
-    axes[0].axvline(h["best_epoch"] + 1, color="0.6", lw=0.8, label="epoch kept (W̄)")
+    axes[0].axvline(h["best_epoch"] + 1, color="0.5", lw=0.8, label="epoch kept (W̄)")
     axes[0].set_xlabel("epoch")
     axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("cross-entropy (nats)")

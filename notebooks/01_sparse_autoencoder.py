@@ -356,8 +356,9 @@ for name, r in [("L-BFGS", course), ("course SGD", course_sgd)]:
 # ### The cost during training
 #
 # Why train to convergence? The terms of the cost of the converged L-BFGS run, iteration by
-# iteration (top left: all of them and the total, log scale; then each term on its own linear
-# axis from iteration 10, where the early values would swamp it):
+# iteration (top left: all of them and the total, log scale; then each term on its own from
+# iteration 10, where the early values would swamp it, the cost on a linear axis and the
+# iterations on a log scale):
 
 # %%
 fig = plots.cost_terms_figure(course.history, "The cost during training: L-BFGS, L_hid=64, λ=1e-4, β=3, ρ=0.01, "
@@ -446,22 +447,24 @@ plots.show(fig)
 # stretching every tile to its own range.
 
 # %%
-train_section("course recipe grid")
-course_grid = {(h, lam): trained(study.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR))
-               for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
-fig = plots.feature_grid_matrix(
-    {k: autoencoder.hidden_features(r.params) for k, r in course_grid.items()},
-    "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
-    notes={k: plots.spectrum_note(r.metrics) for k, r in course_grid.items()}, scale="panel")
-plots.show(fig)
-
-# %%
 def switched_off(params, X):
     """Units whose activation barely varies over the patches (sd below 0.001): they answer every patch alike."""
     a, _ = autoencoder.forward(params, X)
     return int(np.sum(a.std(axis=0) < 1e-3))
 
 
+train_section("course recipe grid")
+course_grid = {(h, lam): trained(study.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR))
+               for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
+fig = plots.feature_grid_matrix(
+    {k: autoencoder.hidden_features(r.params) for k, r in course_grid.items()},
+    "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
+    notes={k: plots.spectrum_note(r.metrics) for k, r in course_grid.items()}, scale="panel",
+    measured={k: {"units_off": switched_off(r.params, X_train)} for k, r in course_grid.items()})
+plots.show(fig)
+
+
+# %%
 def print_runs(runs, settings, columns, X, base):
     """One row per run: its `settings` (config fields), then `columns` ({header: metric}), the
     reconstruction error divided by the mean-patch baseline `base`, the mean cosine of the features
@@ -629,7 +632,8 @@ plots.show(fig)
 fig = plots.feature_grid_matrix(
     {k: autoencoder.hidden_features(r.params) for k, r in white_grid.items()},
     "Hidden features across L_hid and λ: whitened patches, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
-    notes={k: plots.spectrum_note(r.metrics) for k, r in white_grid.items()}, scale="panel")
+    notes={k: plots.spectrum_note(r.metrics) for k, r in white_grid.items()}, scale="panel",
+    measured={k: {"units_off": switched_off(r.params, X_white)} for k, r in white_grid.items()})
 plots.show(fig)
 white_base = (np.mean((X_white - X_white.mean(axis=0)) ** 2), np.mean((X_white_held - X_white.mean(axis=0)) ** 2))
 print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white, white_base)
@@ -703,10 +707,13 @@ print(f"collapsed: J = {white_cost(cold.params)[0]:.4f}; plus random weights: J 
 # run from random weights:
 
 # %%
-fig = plots.feature_grids({"from random weights": autoencoder.hidden_features(cold.params),
-                           "from λ=1e-4's weights": autoencoder.hidden_features(white_grid[(64, 3e-4)].params)},
+two_starts = {"from random weights": cold, "from λ=1e-4's weights": white_grid[(64, 3e-4)]}
+fig = plots.feature_grids({k: autoencoder.hidden_features(r.params) for k, r in two_starts.items()},
                           "Hidden features, λ=3e-4, L_hid=64, β=3, ρ=0.01, whitened patches", scale="panel",
-                          remove_dc=True)
+                          remove_dc=True,
+                          measured={k: {"units_off": switched_off(r.params, X_white),
+                                        "mean_activation": r.metrics["mean_activation"],
+                                        "weight_norm": r.metrics["weight_norm"]} for k, r in two_starts.items()})
 plots.show(fig)
 fig = plots.cost_terms_figure(cold.history, "The cost from random weights: λ=3e-4, L_hid=64, whitened patches",
                               baseline=0.5 * np.sum((X_white - X_white.mean(axis=0)) ** 2) / len(X_white))

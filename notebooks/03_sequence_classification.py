@@ -63,7 +63,7 @@ for k, name in enumerate(act.classes):
 # it the split *is* random, and the loader prints a warning in the cell above.
 #
 # Three raw training windows of each class (before standardising; channels in colour and line
-# style, later windows fainter), 150 steps = 3 s at 50 Hz. The bundled recordings are in units of g: at
+# style, later windows thinner), 150 steps = 3 s at 50 Hz. The bundled recordings are in units of g: at
 # rest the three channels together measure gravity, about 1 g. Some exercises are slow and
 # smooth, others have a clear rhythm; the orientation of gravity in the three channels also
 # differs between them.
@@ -413,7 +413,7 @@ plots.show(fig)
 # chance level, 0.17 and then 0.15 for the remaining nine epochs — pick it in the explorer at
 # the end), so it chooses η = 0.01. The LSTM's choice, η = 0.1, is
 # about four points ahead of the other two on mean validation accuracy. The GRU's, η = 0.03, is
-# two points ahead — less than the spread between its seeds at one η (the dots), so that
+# two points ahead — less than the spread between its seeds at one η (the markers), so that
 # choice is close to a coin toss. The test accuracies printed above show what it is worth:
 # the LSTM would have scored about three points lower at either other η, the GRU about four
 # points lower at η = 0.01 and three at η = 0.1. At every η, on validation, both gated cells
@@ -726,7 +726,8 @@ for cell, g in grads.items():
 fig = plots.gradient_profiles(panels, "‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖) / ‖∂L/∂h_T‖, per window",
                               title=f"Gradient reaching each step, median seeds (128 units), "
                               f"{len(grads['rnn']['y'])} class-balanced test windows",
-                              styles=plots.cell_styles(next(iter(panels.values()))))
+                              styles=plots.cell_styles(next(iter(panels.values()))),
+                              quantity="the gradient's norm at each step relative to the last step's")
 plots.show(fig)
 
 # %%

@@ -87,8 +87,28 @@ def shipped():
     return Store(shipped_dir(), read_only_roots=[])
 
 
-def _pc(xy):
-    return f"({xy[0]:.2f}, {xy[1]:.2f})"
+def _neighbour_corr(x):
+    """The correlation of horizontally and vertically adjacent pixels of (N, P, P) patches."""
+    pairs = [(x[:, :, :-1], x[:, :, 1:]), (x[:, :-1, :], x[:, 1:, :])]
+    a = np.concatenate([p.ravel() for p, _ in pairs])
+    b = np.concatenate([q.ravel() for _, q in pairs])
+    return np.corrcoef(a, b)[0, 1]
+
+
+def _where(point, xy):
+    """Where ``point`` lies on the map of ``xy``, in words, written out here: the offset from the
+    middle of the range over the half-range; beyond 0.6 "far"/"near the", beyond 0.2 beside the centre."""
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    u = (point - (lo + hi) / 2) / ((hi - lo) / 2)
+    vertical = ("near the bottom" if u[1] <= -0.6 else "near the top" if u[1] >= 0.6 else
+                "below" if u[1] <= -0.2 else "above" if u[1] >= 0.2 else "")
+    horizontal = ("far left" if u[0] <= -0.6 else "far right" if u[0] >= 0.6 else
+                  "left of" if u[0] <= -0.2 else "right of" if u[0] >= 0.2 else "")
+    if vertical in ("below", "above") and horizontal in ("left of", "right of"):
+        return f"{vertical} and {horizontal} the centre"
+    words = [w + " the centre" if w in ("below", "above", "left of", "right of") else w
+             for w in (vertical, horizontal) if w]
+    return ", ".join(words) or "at the centre"
 
 
 def _catalogue(shipped):
@@ -98,26 +118,47 @@ def _catalogue(shipped):
 
     # -- part 1
     rgb = rng.uniform(size=(40, 3, 8, 8))
-    gray = 0.1 + 0.8 * rgb.mean(axis=1)
-    out.append(("patches_figure", plots.patches_figure(rgb, gray, 0.5 * gray, n=40),
-                [f"{gray.min():.2f} to {gray.max():.2f}", f"mean {gray.mean():.2f}", "40 random 8 × 8",
-                 f"{0.5 * gray.max():.2f}"]))
-    X = gray.reshape(40, -1)
+    yy, xx = np.mgrid[:8, :8]
+    phase = rng.uniform(0, 2 * np.pi, (40, 1, 1))
+    gray = 0.5 + 0.3 * np.sin(0.4 * xx + 0.2 * yy + phase)  # smooth shading
+    white = 0.5 + 0.1 * rng.normal(size=(40, 8, 8))  # every pixel on its own
+    out.append(("patches_figure", plots.patches_figure(rgb, gray, white, n=40),
+                [f"correlate {_neighbour_corr(gray):.2f} in the grey patches and {_neighbour_corr(white):.2f} in "
+                 "the whitened ones", "40 random 8 × 8", "2 rows × 20 columns"]))
+    X = (0.1 + 0.8 * rgb.mean(axis=1)).reshape(40, -1)
     s = np.linalg.eigvalsh(np.cov(X.T, bias=True))[::-1]
     out.append(("variance_spectrum", plots.variance_spectrum({"recipe": X}), [f"{s[9] / s[0]:.2g} at rank 10"]))
     edges, noise = _gratings(), rng.normal(size=(16, 64))
     sel_e, sel_n = metrics.feature_spectrum(edges)[0], metrics.feature_spectrum(noise)[0]
     out.append(("feature_grid", plots.feature_grid(edges, "gratings"),
-                ["4 × 4 grid of the 16", f"mean orientation selectivity {sel_e.mean():.2f}",
-                 f"{np.sum(sel_e > 0.5)} of 16", "oriented"]))
+                ["a 4 × 4 grid of the 16", f"mean {sel_e.mean():.2f}", f"{np.sum(sel_e > 0.5)} of 16", "oriented"]))
     out.append(("feature_grids", plots.feature_grids({"edges": edges, "noise": noise}, scale="panel"),
-                [f"selectivity {sel_e.mean():.2f}", f"selectivity {sel_n.mean():.2f}", "pixel noise",
-                 "one grey scale per panel"]))
-    grid = {(16, 0.0): noise, (16, 1e-3): edges, (25, 0.0): _gratings(25, seed=1)}
+                [f"mean {sel_e.mean():.2f}", f"mean {sel_n.mean():.2f}", "pixel noise", "one grey scale per panel",
+                 f"like pixel noise (high-frequency share {metrics.feature_spectrum(noise)[1].mean():.2f})"]))
+    big = _gratings(64, seed=2)
+    sel_big = metrics.feature_spectrum(big)[0]
+    out.append(("feature_grids", plots.feature_grids(
+        {"off\nselectivity 9.99": big, "on": _gratings(64, seed=3)},
+        measured={"off\nselectivity 9.99": {"units_off": 64, "mean_activation": 0.0004, "weight_norm": 0.08},
+                  "on": {"units_off": 3, "weight_norm": 3.3}}),
+                ["Left, off: ", "every unit switched off (the same activation for every patch), mean activation 0.000",
+                 "3 of 64 units switched off. ",
+                 f"{3.3 / 0.08:.0f} times shorter", f"mean {sel_big.mean():.2f}", "an 8 × 8 grid"]))
+    grid = {(16, 0.0): noise, (16, 1e-3): edges, (25, 0.0): _gratings(25, seed=1), (25, 1e-3): edges[::-1]}
     sel = {k: metrics.feature_spectrum(f)[0].mean() for k, f in grid.items()}
-    out.append(("feature_grid_matrix", plots.feature_grid_matrix(grid, "Grid"),
+    high = {k: metrics.feature_spectrum(f)[1].mean() for k, f in grid.items()}
+    least = min(grid, key=sel.get)
+    top = max(round(v, 2) for v in sel.values())
+    ties = [k for k in grid if round(sel[k], 2) == top]
+    assert len(ties) > 1  # the same features twice, at least: a tie, every panel of it named
+    out.append(("feature_grid_matrix", plots.feature_grid_matrix(grid, "Grid", measured={
+        k: {"units_off": 2 if k == (25, 0.0) else 0} for k in grid}),
                 [f"L_hid = 16: {sel[(16, 0.0)]:.2f}, {sel[(16, 1e-3)]:.2f}", f"L_hid = 25: {sel[(25, 0.0)]:.2f}",
-                 "2 × 2 matrix"]))
+                 "a 2 × 2 matrix",
+                 f"Most oriented ({top:.2f}): " + "; ".join(f"L_hid = {r:g}, λ = {c:g}" for r, c in ties) + ".",
+                 f"Least oriented ({sel[least]:.2f}): L_hid = {least[0]:g}, λ = {least[1]:g}.",
+                 f"λ = 0: {min(high[(16, 0.0)], high[(25, 0.0)]):.2f}–{max(high[(16, 0.0)], high[(25, 0.0)]):.2f}",
+                 f"λ = 0.001: {high[(16, 1e-3)]:.2f}.", "Units switched off: 2 of 25 at L_hid = 25, λ = 0."]))
     X_hat = 0.9 * X + 0.05
     out.append(("reconstructions", plots.reconstructions(X, X_hat, n=10),
                 [f"mean squared error per pixel {np.mean((X[:10] - X_hat[:10]) ** 2):.4f}", "first 10 patches"]))
@@ -128,13 +169,14 @@ def _catalogue(shipped):
     out.append(("cost_curve", plots.cost_curve(h), ["from 3 to 1.25 over 30 iterations"]))
     out.append(("cost_terms_figure", plots.cost_terms_figure(h, "Cost", baseline=1.642),
                 ["from 3 to 1.25", "weight decay from 0.1 to 0.25", "1.642", "1 iterations exactly 0",
-                 "from iteration 10"]))
+                 "from iteration 10", "the cost on a linear axis, the iterations on a log axis"]))
     short = {"train_loss": J[:3], "monitor": {k: v[:3] for k, v in h["monitor"].items()}}
     out.append(("cost_terms_figure", plots.cost_terms_figure(short), ["from iteration 1 "]))
     main = shipped.get(experiments.MAIN_AUTOENCODER)
     out.append(("autoencoder_figure", plots.autoencoder_figure(main, scale="panel"),
-                [f"selectivity {main.metrics['selectivity']:.2f}", f"final cost {main.metrics['cost']:.4f}",
-                 f"L_hid={main.config.n_hidden}", f"{main.metrics['mean_activation']:.3f}"]))
+                [f"mean {main.metrics['selectivity']:.2f}", f"to {main.history['train_loss'][-1]:.4g} over",
+                 f"L_hid={main.config.n_hidden}", f"mean hidden activation {main.metrics['mean_activation']:.3f}",
+                 "16 × 16 images (one grey scale per panel, 0 = mid-grey); "]))
 
     # -- part 2
     hist = _history()
@@ -146,9 +188,13 @@ def _catalogue(shipped):
     counts = np.arange(60)[::-1]
     idx = plots.most_frequent(counts, 40)
     xy, share = plots.embedding_pca(R, idx)
-    out.append(("embedding_map", plots.embedding_map(R, words, n=40, counts=counts, groups={"g": words[:5]}, P=7),
-                [f"{share[0]:.1%} and {share[1]:.1%}", f"g (5 words) at {_pc(xy[:5].mean(axis=0))}",
-                 "the 35 other words", "40 most frequent"]))
+    groups = {"g": words[:5], "h": words[5:9], "far": [words[int(np.argmin(xy[:, 0]))]]}
+    out.append(("embedding_map", plots.embedding_map(R, words, n=40, counts=counts, groups=groups, P=7),
+                [f"{share[0]:.1%} and {share[1]:.1%}", f"g (5 words) {_where(xy[:5].mean(axis=0), xy)}",
+                 f"h (4 words) {_where(xy[5:9].mean(axis=0), xy)}",
+                 f"far (1 word) {_where(xy[int(np.argmin(xy[:, 0]))], xy)}",
+                 "far left",
+                 "the 30 other words", "40 most frequent"]))
     candidates = [(w, float(p)) for w, p in zip("abcdefghij", np.linspace(0.3, 0.01, 10))]
     out.append(("top10_figure", plots.top10_figure(candidates, ["x", "y", "z"], actual="q", actual_rank=57,
                                                    actual_prob=0.002, n_words=250),
@@ -161,18 +207,28 @@ def _catalogue(shipped):
     top = np.argsort(-proba, axis=1, kind="stable")
     rank = 7
     out.append(("next_word_figure", plots.next_word_figure(result, vocab, contexts, [top[0, 0], top[1, rank - 1]]),
-                [f"v{top[0, 0]} {proba[0, top[0, 0]]:.3f}", f"ranks {rank} of 30", "D=4, P=8, seed 5",
-                 f"probability {proba[1, top[1, rank - 1]]:.3f}"]))
+                [f"“v1 v2 v3”: v{top[0, 0]} {proba[0, top[0, 0]]:.3f}", "(of 30 words)", "D=4, P=8, seed 5",
+                 f"“v{top[1, rank - 1]}” rank {rank}, {proba[1, top[1, rank - 1]]:.3f}."]))
 
     # -- part 3
-    Xw = rng.normal(size=(12, 30, 3)) * np.repeat([0.2, 1.0, 3.0], 4)[:, None, None]
+    t = np.arange(30)[None, :, None]
+    swing = np.sin(2 * np.pi * np.array([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4])[:, None, None] * t / 30)
+    Xw = np.array([0.0, 1.0, 0.0]) + 0.3 * swing * np.array([1.0, 0.2, 0.5]) + 0.01 * rng.normal(size=(12, 30, 3))
+    Xw[8:10, :, 0] -= 1.0  # "jog": gravity on x too, with either sign (the left arm and the right)
+    Xw[10:, :, 0] += 1.0
     yw = np.repeat([0, 1, 2], 4)
-    out.append(("activity_windows", plots.activity_windows(Xw, yw, ["sit", "walk", "jog"], per_class=4),
-                [f"sit {Xw[:4].min():.1f} to {Xw[:4].max():.1f} (sd {Xw[:4].std():.2f})",
-                 f"jog {Xw[8:].min():.1f} to {Xw[8:].max():.1f} (sd {Xw[8:].std():.2f})"]))
+    signed = lambda v: "0.0" if abs(v) < 0.05 else f"{v:+.1f}"  # noqa: E731  (every window: the same sign)
+    means = {k: ", ".join(signed(v) for v in Xw[4 * k:4 * k + 4].mean(axis=(0, 1))) for k in range(2)}
+    means[2] = f"±{np.abs(Xw[8:, :, 0].mean(axis=1)).mean():.1f}, " + ", ".join(
+        signed(v) for v in Xw[8:, :, 1:].mean(axis=(0, 1)))
+    out.append(("activity_windows", plots.activity_windows(Xw, yw, ["sit", "walk", "jog"], per_class=4,
+                                                           ylabel="acceleration (g)", channels="xyz"),
+                [f"sit {means[0]}, 1 cycle;", f"walk {means[1]}, 2 cycles;", f"jog {means[2]}, 3–4 cycles.",
+                 "mean of x, y and z in g", "+1.0", "±1.0"]))
     cm = np.array([[50, 2, 0], [9, 30, 1], [0, 0, 3]])
     out.append(("confusion_figure", plots.confusion_figure({"test": cm}, ["a", "b", "c"]),
-                [f"accuracy {83 / 95:.1%}", "a 50/52, b 30/40, c 3/3", "b predicted as a (9)"]))
+                [f"accuracy {83 / 95:.1%}", "a 50/52, b 30/40, c 3/3",
+                 "largest confusions b predicted as a (9 of 40) and a predicted as b (2 of 52)"]))
     g = np.logspace(-12, 0, 40)
     out.append(("gradient_norms_figure", plots.gradient_norms_figure({"RNN": g, "GRU": np.sqrt(g)}),
                 ["RNN 1e-12 at t = 1", "GRU 1e-06 at t = 1"]))
@@ -181,8 +237,9 @@ def _catalogue(shipped):
     out.append(("gradient_profiles", plots.gradient_profiles({"init": {k: v * (j + 1) for j, k in enumerate(labels)},
                                                               "trained": {labels[0]: v}}, "ratio",
                                                              styles=plots.cell_styles(labels)),
-                [f"RNN ‖∂L/∂h_t‖ {np.median(v[:, 0]):.2g}", f"LSTM ‖∂L/∂c_t‖ {np.median(3 * v[:, 0]):.2g}",
-                 "2 panels"]))
+                ["2 panels (init and trained), log scale: ratio, against",
+                 f"Median at t = 1, init: RNN {np.median(v[:, 0]):.2g}, LSTM {np.median(2 * v[:, 0]):.2g}, "
+                 f"LSTM cell state {np.median(3 * v[:, 0]):.2g}; trained: RNN {np.median(v[:, 0]):.2g}.", "2 panels"]))
     norms = {"RNN": rng.lognormal(1, 1, 200), "GRU": rng.lognormal(0, 0.5, 200)}
     out.append(("step_gradient_norms", plots.step_gradient_norms(norms, clip=5.0),
                 [f"RNN median {np.median(norms['RNN']):.3g}", f"{np.mean(norms['RNN'] > 5):.0%} of steps above",
@@ -191,13 +248,15 @@ def _catalogue(shipped):
     h0 = runs["RNN (η=0.1)"]
     out.append(("training_curves", plots.training_curves(runs),
                 [f"kept epoch {h0['best_epoch'] + 1} of 12",
-                 f"validation accuracy {h0['val_acc'][h0['best_epoch']]:.2f}"]))
+                 f"last epoch {h0['val_loss'][-1]:.3f}), validation accuracy {h0['val_acc'][h0['best_epoch']]:.2f}",
+                 f"training accuracy {h0['train_acc'][h0['best_epoch']]:.2f} (last epoch {h0['train_acc'][-1]:.2f})"]))
     out.append(("iterate_loss", plots.iterate_loss(runs), ["RNN (η=0.1) from 2.000 to 0.800 over 12 epochs"]))
     acc = {c: {lr: list(rng.uniform(0.5, 0.9, 3)) for lr in (0.01, 0.03, 0.1)} for c in ("RNN", "LSTM", "GRU")}
     chosen = {c: max(a, key=lambda lr, a=a: np.mean(a[lr])) for c, a in acc.items()}
     out.append(("lr_selection", plots.lr_selection(acc, chosen),
-                ["Chosen η: " + ", ".join(f"{c} {chosen[c]:g}" for c in acc),
-                 ", ".join(f"{np.mean(acc[c][chosen[c]]):.2f}" for c in acc)]))
+                ["Chosen η: " + ", ".join(f"{c} {chosen[c]:g}" for c in acc), "each seed a marker",
+                 "; ".join(f"{c} " + ", ".join(f"{np.mean(acc[c][lr]):.2f}" for lr in (0.01, 0.03, 0.1))
+                           for c in acc)]))
     spread = {c: list(rng.uniform(0.6, 0.9, 3)) for c in ("RNN", "LSTM", "GRU")}
     out.append(("seed_spread", plots.seed_spread(spread, seeds=[0, 1, 2]),
                 [f"RNN {np.mean(spread['RNN']):.3f} ± {np.std(spread['RNN'], ddof=1):.3f}"]))
@@ -239,8 +298,18 @@ def test_every_figure_has_alt_text_written_from_its_data(catalogue):
 
 
 def test_feature_descriptions_follow_the_measured_selectivity():
-    assert "most are oriented" in plots.features_description(_gratings())
+    assert "16 of 16 oriented" in plots.features_description(_gratings())
     assert "pixel noise" in plots.features_description(np.random.default_rng(0).normal(size=(16, 64)))
+    # a broad light-dark gradient is oriented too: the measures cannot call anything an edge or a bar
+    y, x = np.mgrid[:16, :16]  # one cycle across the patch: a broad light-dark gradient
+    ramps = np.stack([np.cos(2 * np.pi * (np.cos(a) * x + np.sin(a) * y) / 16)
+                      for a in np.linspace(0, np.pi, 16)]).reshape(16, -1)
+    sel, high = metrics.feature_spectrum(ramps)
+    assert np.mean(sel > 0.5) > 0.6 and high.mean() < 0.15
+    said = plots.features_description(ramps)
+    assert f"{np.sum(sel > 0.5)} of 16 oriented" in said and "smooth (high-frequency share" in said
+    for features in (ramps, _gratings(), np.random.default_rng(0).normal(size=(16, 64))):
+        assert not re.search(r"\bedges?\b|\bbars?\b", plots.features_description(features))
     uniform = np.ones((9, 64)) + 0.01 * np.random.default_rng(1).normal(size=(9, 64))
     assert "uniform brightness" in plots.features_description(uniform)
     with pytest.raises(ValueError, match="no alt text"):
@@ -289,6 +358,70 @@ def test_every_colour_is_from_the_palette_or_grey(catalogue):
         for ax in fig.axes:
             for image in ax.images:
                 assert image.get_cmap().name in ("gray", plots.COLOUR_MAP), (name, image.get_cmap().name)
+
+
+def _over_white(rgba):
+    """A colour drawn with transparency ``alpha`` over white, as seen."""
+    r, g, b, a = to_rgba(rgba)
+    return tuple(a * np.array([r, g, b]) + (1 - a))
+
+
+def test_every_line_marker_and_bar_reaches_3_to_1_against_white(catalogue):
+    """WCAG 1.4.11: a graphic needed to read a figure contrasts 3:1 with the white background.
+    Exempt, because they carry no meaning of their own: the white backgrounds (figure, axes,
+    legend box), the light grid lines (alpha below 0.5: a reading aid), translucent percentile
+    bands (alpha below 0.3, and their legend keys) drawn behind a median line that meets 3:1 --
+    the band is a backdrop, its numbers are in the alt text -- and a filled bar whose
+    edge meets 3:1 (its face may be a light grey)."""
+    palette_light = [c for c in plots.OKABE_ITO if contrast(c, "white") < 3]
+    assert palette_light and not any(contrast(c, "white") < 3 for c in plots.PALETTE)
+    checked = 0
+    for name, fig, _ in catalogue:
+        grid = {id(line) for ax in fig.axes for line in ax.get_xgridlines() + ax.get_ygridlines()}
+        for line in fig.findobj(lambda a: isinstance(a, Line2D)):
+            if id(line) in grid or (line.get_alpha() is not None and line.get_alpha() < 0.5):
+                assert id(line) in grid or line.get_alpha() >= 0.5, (name, line.get_label())
+                continue
+            visible = line.get_linestyle() not in ("None", "") or line.get_marker() not in ("None", "", None)
+            if not visible or not line.get_visible():
+                continue
+            colours = [line.get_color()] + ([line.get_markerfacecolor(), line.get_markeredgecolor()]
+                                            if line.get_marker() not in ("None", "", None) else [])
+            for c in colours:
+                if to_rgba(c)[3] == 0 or (isinstance(c, str) and c == "none"):
+                    continue
+                assert contrast(_over_white(c), "white") >= 3, (name, line.get_label(), c)
+                checked += 1
+        for patch in fig.findobj(lambda a: isinstance(a, matplotlib.patches.Patch)):
+            face, edge = to_rgba(patch.get_facecolor()), to_rgba(patch.get_edgecolor())
+            if not patch.get_visible() or (patch.get_fill() and face[3] > 0 and face[:3] == (1, 1, 1)):
+                continue  # a background or a legend box
+            if face[3] < 0.3 and (edge[3] < 0.3 or patch.get_linewidth() == 0):
+                continue  # the legend key of a translucent band
+            if patch.get_fill() and face[3] > 0 and contrast(_over_white(face), "white") < 3:
+                assert edge[3] > 0 and contrast(_over_white(edge), "white") >= 3, (name, "bar face", face)
+            checked += 1
+        for coll in fig.findobj(lambda a: isinstance(a, matplotlib.collections.Collection)):
+            if coll.get_array() is not None:
+                continue  # coloured by a colour map
+            for c in coll.get_facecolors():
+                if c[3] >= 0.3:  # below: a translucent band behind its line
+                    assert contrast(_over_white(c), "white") >= 3, (name, "marker", tuple(c))
+                    checked += 1
+    assert checked > 300
+
+
+def test_seeds_are_not_drawn_in_the_cells_colours():
+    fig = plots.seed_spread({"RNN": [0.5, 0.6, 0.55], "GRU": [0.7, 0.8, 0.75]}, seeds=[0, 1, 2],
+                            title="Test accuracy, 128 units at the chosen η: each seed, mean ± sd, a long title")
+    seeds = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("seed")]
+    assert len(seeds) == 3
+    assert all(_is_grey(to_rgba(ln.get_color())) for ln in seeds)
+    assert len({ln.get_marker() for ln in seeds}) == 3  # told apart without colour
+    fig.canvas.draw()
+    title = fig.axes[0].title.get_window_extent()
+    assert title.x0 >= 0 and title.x1 <= fig.bbox.x1  # not cut off at the edge
+    plt.close(fig)
 
 
 def test_series_told_apart_by_colour_also_differ_by_style_or_marker(catalogue):
