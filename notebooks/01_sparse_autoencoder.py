@@ -456,12 +456,18 @@ def switched_off(params, X):
 train_section("course recipe grid")
 course_grid = {(h, lam): trained(study.autoencoder_grid_config(h, lam, zca_epsilon=None, data_dir=DATA_DIR))
                for h in study.AE_GRID_HIDDEN for lam in study.AE_GRID_LAMBDA}
-fig = plots.feature_grid_matrix(
-    {k: autoencoder.hidden_features(r.params) for k, r in course_grid.items()},
-    "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
-    notes={k: plots.spectrum_note(r.metrics) for k, r in course_grid.items()}, scale="panel",
-    measured={k: {"units_off": switched_off(r.params, X_train)} for k, r in course_grid.items()})
-plots.show(fig)
+
+
+def grid_figure(grid, title, X):
+    """The L_hid × λ grid's features, one grey scale per panel, each panel's measures in its title."""
+    return plots.feature_grid_matrix(
+        {k: autoencoder.hidden_features(r.params) for k, r in grid.items()}, title,
+        notes={k: plots.spectrum_note(r.metrics) for k, r in grid.items()}, scale="panel",
+        measured={k: {"units_off": switched_off(r.params, X)} for k, r in grid.items()})
+
+
+plots.show(grid_figure(course_grid, "Hidden features across L_hid and λ: course recipe, β=3, ρ=0.01 "
+                                    "(λ=3e-4 started from λ=1e-4's weights)", X_train))
 
 
 # %%
@@ -629,12 +635,8 @@ plots.show(fig)
 # The whitened grid, beside the course recipe's of §5 (same layout, one grey scale per panel):
 
 # %%
-fig = plots.feature_grid_matrix(
-    {k: autoencoder.hidden_features(r.params) for k, r in white_grid.items()},
-    "Hidden features across L_hid and λ: whitened patches, β=3, ρ=0.01 (λ=3e-4 started from λ=1e-4's weights)",
-    notes={k: plots.spectrum_note(r.metrics) for k, r in white_grid.items()}, scale="panel",
-    measured={k: {"units_off": switched_off(r.params, X_white)} for k, r in white_grid.items()})
-plots.show(fig)
+plots.show(grid_figure(white_grid, "Hidden features across L_hid and λ: whitened patches, β=3, ρ=0.01 "
+                                   "(λ=3e-4 started from λ=1e-4's weights)", X_white))
 white_base = (np.mean((X_white - X_white.mean(axis=0)) ** 2), np.mean((X_white_held - X_white.mean(axis=0)) ** 2))
 print_runs(white_grid, {"L_hid": "n_hidden", "λ": "lam"}, GRID_COLUMNS, X_white, white_base)
 
