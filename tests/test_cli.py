@@ -25,7 +25,7 @@ def test_quick_end_to_end_and_rerun_from_store(tmp_path, capsys):
     assert cli.main(["reproduce", "--quick", "--out", str(out), "--store", str(store), "--jobs", "2"]) == 0
     assert FIGURES | {"summary.md", "summary.json"} <= {p.name for p in out.iterdir()}
     image = matplotlib.image.imread(out / "sequence_seeds.png")
-    assert image.shape == (440, 660, 4) and image[..., :3].std() > 0.05  # 6 x 4 inches at 110 dpi, not blank
+    assert image.shape == (462, 660, 4) and image[..., :3].std() > 0.05  # 6 x 4.2 inches at 110 dpi, not blank
     summary = json.loads((out / "summary.json").read_text())
     n = len(study.study_configs(study.PART_NAMES, quick=True))
     first = capsys.readouterr().out
